@@ -1,0 +1,59 @@
+// swift-tools-version: 6.0
+//
+// plugd — smart-plug firmware for Linux boards.
+//
+// The targets are layered so the architecture is visible from this file:
+//
+//   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
+//   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
+//   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
+//   PlugDaemon  the runtime that wires core + GPIO + state + clock together (the edges).
+//   plugd       the daemon executable (`plugd --simulate` runs it on the simulated backend).
+//   plugctl     the control tool.
+import PackageDescription
+
+let package = Package(
+    name: "plugd",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "plugd", targets: ["plugd"]),
+        .executable(name: "plugctl", targets: ["plugctl"]),
+        .library(name: "PlugCore", targets: ["PlugCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        .target(name: "PlugCore"),
+        .target(name: "PlugGPIO", dependencies: ["PlugCore"]),
+        .target(
+            name: "PlugState",
+            dependencies: ["PlugCore", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .target(
+            name: "PlugDaemon",
+            dependencies: [
+                "PlugCore", "PlugGPIO", "PlugState",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "plugd",
+            dependencies: [
+                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "plugctl",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
+        .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
+        .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),
+        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState"]),
+    ]
+)

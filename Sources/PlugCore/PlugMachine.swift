@@ -1,0 +1,397 @@
+/// The whole behaviour of the plug as a pure state machine: button gestures (with software
+/// debounce), relay, setup mode, simple reset, factory reset, deregister, start-up hold,
+/// stuck-button cancel, fault, and the LED pattern that follows from all of them.
+///
+/// It performs no I/O and reads no clock. Every input carries or is given the current instant;
+/// the machine answers with `Effect`s for the runtime to carry out, and tells the runtime when
+/// it next needs to be woken (`nextDeadline`). With nothing pending it asks for no wake-up.
+public struct PlugMachine: Sendable {
+    /// A request from `plugctl` (or any other controller).
+    public enum Command: Equatable, Sendable {
+        case on, off, toggle
+        /// Complete setup: optionally rename, mark registered, leave setup mode.
+        case setup(name: String?)
+        /// Simple reset: enter setup mode, keep identity and registration.
+        case simpleReset
+        case factoryReset
+        /// Remove the registration, then factory reset.
+        case deregister
+    }
+
+    /// Something that happened, fed to `handle(_:at:)`.
+    public enum Input: Equatable, Sendable {
+        /// A raw button edge (`pressed` after active-low is applied) with its kernel timestamp.
+        case button(pressed: Bool, at: MonotonicInstant)
+        /// A command and who sent it.
+        case command(Command, source: EventSource)
+        /// The runtime finished wiping the state directory; this is the new plug's state.
+        case factoryResetFinished(PlugState)
+        /// Writing the state failed (the plug becomes degraded) …
+        case stateWriteFailed(reason: String)
+        /// … or succeeded (a fault clears).
+        case stateWriteSucceeded
+        /// Only time has passed (a deadline was reached).
+        case tick
+    }
+
+    /// What the runtime must do.
+    public enum Effect: Equatable, Sendable {
+        /// Drive the relay line.
+        case setRelay(Bool)
+        /// Persist this state (the runtime may coalesce writes).
+        case save(PlugState)
+        /// Factory reset: mark reset-pending, wipe the state directory, make a new identity, then
+        /// answer with `.factoryResetFinished`.
+        case wipeState
+        /// Write one journal entry.
+        case log(PlugEvent)
+    }
+
+    /// The plug's mode.
+    public enum Mode: Equatable, Sendable {
+        case normal
+        /// Setup mode (blue blinking) since the instant.
+        case setup(since: MonotonicInstant)
+        /// A factory reset is running since the instant; `finished` once the wipe is done.
+        case factoryResetting(since: MonotonicInstant, finished: Bool)
+        /// The reset completed at the instant (solid blue for a while, then setup mode).
+        case resetComplete(since: MonotonicInstant)
+    }
+
+    /// How far the current hold has gone.
+    public enum HoldStage: Int, Comparable, Sendable {
+        case short, setupArmed, factoryArmed, cancelled
+        public static func < (a: HoldStage, b: HoldStage) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    /// A press being held.
+    public struct Hold: Equatable, Sendable {
+        /// The kernel timestamp of the press.
+        public var start: MonotonicInstant
+        /// The button was already pressed when the daemon started.
+        public var startup: Bool
+        public var stage: HoldStage
+    }
+
+    /// The timings in force.
+    public let timings: PlugTimings
+    /// The persisted state as the machine knows it.
+    public private(set) var state: PlugState
+    /// The relay's level.
+    public private(set) var relayOn: Bool
+    /// The current mode.
+    public private(set) var mode: Mode
+    /// The current hold, if the button is (debounced) pressed.
+    public private(set) var hold: Hold?
+    /// Since when the plug is degraded, if it is.
+    public private(set) var fault: MonotonicInstant?
+    /// When the machine started.
+    public let started: MonotonicInstant
+    private var debouncer: Debouncer
+    private var now: MonotonicInstant
+
+    /// Starts the machine.
+    ///
+    /// - Parameters:
+    ///   - state: the state read from the state directory.
+    ///   - policy: the config's power-on policy (the state's preference overrides it).
+    ///   - buttonPressed: the button's level at start-up (a start-up hold if `true`).
+    ///   - resetCompletedAtStart: the state store finished an interrupted factory reset.
+    /// - Returns: the machine and the effects of starting (log entries, a state write if the
+    ///   relay's remembered level changed).
+    public static func start(state: PlugState, policy: PowerOnPolicy, timings: PlugTimings = PlugTimings(),
+                             buttonPressed: Bool, resetCompletedAtStart: Bool = false,
+                             at now: MonotonicInstant) -> (PlugMachine, [Effect]) {
+        var machine = PlugMachine(state: state, policy: policy, timings: timings,
+                                  buttonPressed: buttonPressed, reset: resetCompletedAtStart, now: now)
+        var fx: [Effect] = []
+        let effective = state.powerOnPolicy ?? policy
+        fx.append(.log(PlugEvent("started", "plugd started, relay \(onOff(machine.relayOn)) (power-on policy \(effective.rawValue))",
+                                 fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_POLICY": effective.rawValue])))
+        if resetCompletedAtStart {
+            fx.append(.log(PlugEvent("factory_reset_complete", "An interrupted factory reset was completed at start-up",
+                                     priority: .notice, fields: ["PLUG_SOURCE": EventSource.startup.rawValue])))
+        }
+        if buttonPressed {
+            fx.append(.log(PlugEvent("startup_hold", "Button held at start-up: no toggle; hold 12 s and release to factory reset",
+                                     priority: .notice)))
+        }
+        if machine.state.relayOn != machine.relayOn {
+            machine.state.relayOn = machine.relayOn
+            fx.append(.save(machine.state))
+        }
+        return (machine, fx)
+    }
+
+    private init(state: PlugState, policy: PowerOnPolicy, timings: PlugTimings, buttonPressed: Bool,
+                 reset: Bool, now: MonotonicInstant) {
+        self.timings = timings
+        self.state = state
+        self.started = now
+        self.now = now
+        relayOn = reset ? false : (state.powerOnPolicy ?? policy).initialRelay(remembered: state.relayOn)
+        if reset {
+            mode = .resetComplete(since: now)
+        } else if !state.registered {
+            mode = .setup(since: now)
+        } else {
+            mode = .normal
+        }
+        hold = buttonPressed ? Hold(start: now, startup: true, stage: .short) : nil
+        debouncer = Debouncer(initial: buttonPressed, at: now, window: timings.button.debounce)
+    }
+
+    // MARK: - Inputs
+
+    /// Feeds one input at `now` and returns what the runtime must do.
+    public mutating func handle(_ input: Input, at now: MonotonicInstant) -> [Effect] {
+        var fx: [Effect] = []
+        switch input {
+        case .button(let pressed, let t):
+            advance(to: t, &fx)
+            if let change = debouncer.edge(pressed, at: max(t, self.now)) { debounced(change, &fx) }
+            advance(to: now, &fx)
+        case .command(let command, let source):
+            advance(to: now, &fx)
+            perform(command, source: source, &fx)
+        case .factoryResetFinished(let fresh):
+            advance(to: now, &fx)
+            state = fresh
+            if case .factoryResetting(let since, _) = mode { mode = .factoryResetting(since: since, finished: true) }
+            advance(to: now, &fx)
+        case .stateWriteFailed(let reason):
+            advance(to: now, &fx)
+            if fault == nil {
+                fault = now
+                fx.append(.log(PlugEvent("fault", "State cannot be written, running degraded: \(reason)", priority: .error)))
+            }
+        case .stateWriteSucceeded:
+            advance(to: now, &fx)
+            if fault != nil {
+                fault = nil
+                fx.append(.log(PlugEvent("fault_cleared", "State written again; fault cleared", priority: .notice)))
+            }
+        case .tick:
+            advance(to: now, &fx)
+        }
+        return fx
+    }
+
+    /// The next instant at which the machine must be woken with `.tick`, or `nil` if none.
+    public var nextDeadline: MonotonicInstant? {
+        var holdDeadline: MonotonicInstant?
+        if let hold, debouncer.level {
+            let b = timings.button
+            switch hold.stage {
+            case .short: holdDeadline = hold.start.advanced(by: hold.startup ? b.factoryHold : b.setupHold)
+            case .setupArmed: holdDeadline = hold.start.advanced(by: b.factoryHold)
+            case .factoryArmed: holdDeadline = hold.start.advanced(by: b.stuckHold)
+            case .cancelled: holdDeadline = nil
+            }
+        }
+        return earliest(debouncer.deadline, holdDeadline, modeDeadline)
+    }
+
+    /// The LED conditions at the machine's current time.
+    public var ledConditions: LEDConditions {
+        var c = LEDConditions()
+        switch mode {
+        case .factoryResetting(let since, _): c.factoryResetRunning = since
+        case .resetComplete(let since): c.resetComplete = since
+        case .setup(let since): c.setupMode = since
+        case .normal: break
+        }
+        if let hold {
+            c.startupHoldArmed = hold.startup && hold.stage == .factoryArmed
+            c.factoryResetArmed = !hold.startup && hold.stage == .factoryArmed
+            c.setupArmed = !hold.startup && hold.stage == .setupArmed
+        }
+        c.fault = fault
+        c.started = started
+        c.relayOn = relayOn
+        return c
+    }
+
+    /// The LED pattern to show at `now`.
+    public func led(at now: MonotonicInstant) -> LEDPattern {
+        LEDEngine.pattern(for: ledConditions, at: now)
+    }
+
+    /// Whether the plug is in setup mode.
+    public var inSetupMode: Bool {
+        if case .setup = mode { return true }
+        return false
+    }
+
+    // MARK: - Time
+
+    private var modeDeadline: MonotonicInstant? {
+        switch mode {
+        case .normal: nil
+        case .setup(let since): since.advanced(by: timings.setupTimeout)
+        case .factoryResetting(let since, let finished):
+            finished ? since.advanced(by: timings.factoryResetMinimumShown) : nil
+        case .resetComplete(let since): since.advanced(by: timings.resetCompleteShown)
+        }
+    }
+
+    private mutating func advance(to t: MonotonicInstant, _ fx: inout [Effect]) {
+        if t > now { now = t }
+        if let change = debouncer.advance(to: now) { debounced(change, &fx) }
+        escalateHold(&fx)
+        advanceMode(&fx)
+    }
+
+    private mutating func advanceMode(_ fx: inout [Effect]) {
+        while let deadline = modeDeadline, deadline <= now {
+            switch mode {
+            case .factoryResetting:
+                mode = .resetComplete(since: deadline)
+                fx.append(.log(PlugEvent("factory_reset_complete", "Factory reset complete; new identity \(state.identity.uuidString)",
+                                         priority: .notice, fields: ["PLUG_IDENTITY": state.identity.uuidString])))
+            case .resetComplete:
+                mode = .setup(since: deadline)
+                fx.append(.log(PlugEvent("setup_mode", "Setup mode entered after factory reset", priority: .notice)))
+            case .setup:
+                mode = .normal
+                fx.append(.log(PlugEvent("setup_timeout", "Setup mode timed out", priority: .notice)))
+            case .normal:
+                return
+            }
+        }
+    }
+
+    /// Moves the hold through its stages up to the present — but not past a release that is
+    /// still being debounced, whose kernel timestamp is when the hold really ended.
+    private mutating func escalateHold(_ fx: inout [Effect]) {
+        guard var h = hold, debouncer.level, h.stage != .cancelled else { return }
+        var until = now
+        if let pendingRelease = debouncer.deadline?.advanced(by: .zero - timings.button.debounce), pendingRelease < until {
+            until = pendingRelease
+        }
+        let held = h.start.duration(to: until)
+        let b = timings.button
+        if h.stage < .setupArmed, !h.startup, held >= b.setupHold {
+            h.stage = .setupArmed
+            fx.append(.log(PlugEvent("hold_setup", "Button held \(b.setupHold): release now for setup mode",
+                                     fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
+        }
+        if h.stage < .factoryArmed, held >= b.factoryHold {
+            h.stage = .factoryArmed
+            fx.append(.log(PlugEvent(h.startup ? "startup_hold_armed" : "hold_factory",
+                                     "Button held \(b.factoryHold): release now for factory reset",
+                                     priority: .notice, fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
+        }
+        if held >= b.stuckHold {
+            h.stage = .cancelled
+            fx.append(.log(PlugEvent("stuck_button", "Button held \(b.stuckHold): treated as stuck, hold cancelled, nothing reset",
+                                     priority: .warning, fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
+        }
+        hold = h
+    }
+
+    // MARK: - Button
+
+    private var resetting: Bool {
+        switch mode {
+        case .factoryResetting, .resetComplete: true
+        default: false
+        }
+    }
+
+    private mutating func debounced(_ change: DebouncedChange, _ fx: inout [Effect]) {
+        if change.pressed {
+            hold = Hold(start: change.at, startup: false, stage: .short)
+            if resetting {
+                fx.append(.log(PlugEvent("button_ignored", "Button pressed during a factory reset: ignored", priority: .debug)))
+                hold?.stage = .cancelled
+                return
+            }
+            if timings.button.toggleOn == .press { setRelay(!relayOn, source: .button, &fx) }
+            return
+        }
+        guard let h = hold else { return }
+        hold = nil
+        let held = h.start.duration(to: change.at)
+        let fields = ["PLUG_HOLD_MS": "\(held.milliseconds)", "PLUG_SOURCE": EventSource.button.rawValue]
+        let b = timings.button
+        if h.stage == .cancelled || held >= b.stuckHold {
+            if !resetting {
+                fx.append(.log(PlugEvent("stuck_button_released", "Button released after a cancelled hold: nothing done",
+                                         priority: .notice, fields: fields)))
+            }
+        } else if h.startup {
+            if held >= b.factoryHold {
+                startFactoryReset(source: .button, fields: fields, &fx)
+            } else {
+                fx.append(.log(PlugEvent("startup_hold_released", "Start-up hold released before \(b.factoryHold): nothing done",
+                                         fields: fields)))
+            }
+        } else if held < b.setupHold {
+            fx.append(.log(PlugEvent("short_press", "Short press", priority: .debug, fields: fields)))
+            if b.toggleOn == .release { setRelay(!relayOn, source: .button, &fx) }
+        } else if held < b.factoryHold {
+            enterSetup(source: .button, fields: fields, &fx)
+        } else {
+            startFactoryReset(source: .button, fields: fields, &fx)
+        }
+    }
+
+    // MARK: - Actions
+
+    private mutating func perform(_ command: Command, source: EventSource, _ fx: inout [Effect]) {
+        let fields = ["PLUG_SOURCE": source.rawValue]
+        if resetting {
+            fx.append(.log(PlugEvent("command_rejected", "Command \(command) rejected: factory reset in progress",
+                                     priority: .warning, fields: fields)))
+            return
+        }
+        switch command {
+        case .on: setRelay(true, source: source, &fx)
+        case .off: setRelay(false, source: source, &fx)
+        case .toggle: setRelay(!relayOn, source: source, &fx)
+        case .setup(let name):
+            if let name { state.name = name }
+            state.registered = true
+            if inSetupMode { mode = .normal }
+            fx.append(.save(state))
+            fx.append(.log(PlugEvent("setup_complete", "Setup complete, name \"\(state.name)\"", priority: .notice, fields: fields)))
+        case .simpleReset: enterSetup(source: source, fields: fields, &fx)
+        case .factoryReset: startFactoryReset(source: source, fields: fields, &fx)
+        case .deregister:
+            state.registered = false
+            fx.append(.save(state))
+            fx.append(.log(PlugEvent("deregistered", "Registration removed; factory reset follows", priority: .notice, fields: fields)))
+            startFactoryReset(source: source, fields: fields, &fx)
+        }
+    }
+
+    private mutating func setRelay(_ on: Bool, source: EventSource, _ fx: inout [Effect]) {
+        guard on != relayOn else { return }
+        relayOn = on
+        state.relayOn = on
+        fx.append(.setRelay(on))
+        fx.append(.save(state))
+        fx.append(.log(PlugEvent("relay", "Relay \(onOff(on)) (\(source.rawValue))",
+                                 fields: ["PLUG_RELAY": onOff(on), "PLUG_SOURCE": source.rawValue])))
+    }
+
+    private mutating func enterSetup(source: EventSource, fields: [String: String], _ fx: inout [Effect]) {
+        mode = .setup(since: now)
+        fx.append(.log(PlugEvent("simple_reset", "Simple reset: setup mode, identity and registration kept",
+                                 priority: .notice, fields: fields)))
+    }
+
+    private mutating func startFactoryReset(source: EventSource, fields: [String: String], _ fx: inout [Effect]) {
+        mode = .factoryResetting(since: now, finished: false)
+        fx.append(.log(PlugEvent("factory_reset_started", "Factory reset started: wiping state", priority: .notice, fields: fields)))
+        if relayOn {
+            relayOn = false
+            fx.append(.setRelay(false))
+            fx.append(.log(PlugEvent("relay", "Relay off (factory reset)", fields: ["PLUG_RELAY": "off", "PLUG_SOURCE": EventSource.system.rawValue])))
+        }
+        fx.append(.wipeState)
+    }
+}
+
+func onOff(_ on: Bool) -> String { on ? "on" : "off" }

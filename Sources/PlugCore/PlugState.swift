@@ -1,0 +1,56 @@
+import Foundation
+
+/// What the relay does at power-on (spec: "Power-on policy").
+public enum PowerOnPolicy: String, Sendable, Codable, CaseIterable {
+    /// Always start off.
+    case off
+    /// Always start on.
+    case on
+    /// Return to the state before the power cut (the default).
+    case last
+
+    /// The relay's initial level for this policy, given the remembered one.
+    public func initialRelay(remembered: Bool) -> Bool {
+        switch self {
+        case .off: false
+        case .on: true
+        case .last: remembered
+        }
+    }
+}
+
+/// The plug's mutable, persisted state: identity, name, registration, relay memory and
+/// preferences. It lives in the state directory and is written atomically as one file.
+public struct PlugState: Codable, Equatable, Sendable {
+    /// The format version of the file.
+    public var version: Int
+    /// The plug's identity; a factory reset makes a new one.
+    public var identity: UUID
+    /// The user's name for the plug.
+    public var name: String
+    /// Whether the plug has completed setup (the seed's "registered with the app").
+    public var registered: Bool
+    /// The last relay state, restored at power-on under the `last` policy.
+    public var relayOn: Bool
+    /// User preferences that override the config file; `nil` = use the config's value.
+    public var powerOnPolicy: PowerOnPolicy?
+
+    /// The current file format version.
+    public static let currentVersion = 1
+
+    /// The state of a new (or factory-reset) plug with the given identity.
+    public static func fresh(identity: UUID) -> PlugState {
+        PlugState(version: currentVersion, identity: identity, name: "plugd", registered: false,
+                  relayOn: false, powerOnPolicy: nil)
+    }
+
+    public init(version: Int, identity: UUID, name: String, registered: Bool, relayOn: Bool,
+                powerOnPolicy: PowerOnPolicy?) {
+        self.version = version
+        self.identity = identity
+        self.name = name
+        self.registered = registered
+        self.relayOn = relayOn
+        self.powerOnPolicy = powerOnPolicy
+    }
+}

@@ -1,0 +1,38 @@
+/// When a short press toggles the relay.
+public enum ToggleEdge: String, Sendable, Codable, CaseIterable {
+    /// Toggle as soon as the press is debounced (the default; feels instant).
+    case press
+    /// Toggle on release of a short press.
+    case release
+}
+
+/// The button's timing rules (spec: "Button timing").
+public struct ButtonTimings: Sendable, Equatable {
+    /// A level counts only after it has been stable this long.
+    public var debounce: Duration = .milliseconds(50)
+    /// Hold this long: LED red, release = simple reset (setup mode).
+    public var setupHold: Duration = .seconds(5)
+    /// Hold this long: LED orange, release = factory reset.
+    public var factoryHold: Duration = .seconds(12)
+    /// Hold this long: the button is stuck; the hold is cancelled and nothing resets.
+    public var stuckHold: Duration = .seconds(30)
+    /// When a short press toggles the relay.
+    public var toggleOn: ToggleEdge = .press
+
+    public init() {}
+}
+
+/// Every timing of the plug, with the spec's defaults.
+public struct PlugTimings: Sendable, Equatable {
+    /// The button's gesture timings.
+    public var button = ButtonTimings()
+    /// How long "reset complete" (solid blue) is shown after a factory reset.
+    public var resetCompleteShown: Duration = .seconds(3)
+    /// The shortest time the "factory reset running" flashing is shown, so a user sees it even
+    /// when wiping the state directory takes a few milliseconds.
+    public var factoryResetMinimumShown: Duration = .seconds(1)
+    /// Setup mode ends by itself after this long.
+    public var setupTimeout: Duration = .seconds(300)
+
+    public init() {}
+}

@@ -1,0 +1,120 @@
+import PlugCore
+import PlugGPIO
+import PlugState
+
+/// The daemon's engine: it feeds inputs to the pure `PlugMachine` and carries out its effects on
+/// the edges — relay and LED lines, the state store, the event sink — and tells its caller when
+/// it next needs to be woken. It never reads a clock itself: every call is given `now`.
+///
+/// State writes are coalesced: changes within `writeDelay` of the first become one write.
+/// Single-threaded; `run(clock:)` drives it from one task.
+public final class PlugRuntime {
+    /// The state machine (read it for status).
+    public private(set) var machine: PlugMachine
+    /// The plug's lines.
+    public let lines: PlugLines
+    private let store: StateStore
+    private let sink: any EventSink
+    private let writeDelay: Duration
+    private var pendingWrite: (state: PlugState, at: MonotonicInstant)?
+    /// The colour currently shown on the LED lines.
+    public private(set) var shownColor: LEDColor?
+
+    /// Opens the state, requests the lines (relay at its restored level) and starts the machine.
+    ///
+    /// - Throws: `GPIOError` if a line cannot be requested (nothing is left held), or
+    ///   `StateStoreError` if the state directory cannot be read at all.
+    public init(backend: any GPIOBackend, wiring: Wiring, store: StateStore, policy: PowerOnPolicy,
+                timings: PlugTimings = PlugTimings(), writeDelay: Duration = .seconds(1),
+                sink: any EventSink, now: MonotonicInstant) throws {
+        let opened = try store.open()
+        self.store = store
+        self.sink = sink
+        self.writeDelay = writeDelay
+        let effective = opened.state.powerOnPolicy ?? policy
+        let relayOn = opened.resetCompleted ? false : effective.initialRelay(remembered: opened.state.relayOn)
+        lines = try PlugLines(backend: backend, wiring: wiring, relayOn: relayOn)
+        let pressed: Bool
+        do { pressed = try lines.button.isPressed() } catch { lines.release(); throw error }
+        let (machine, effects) = PlugMachine.start(state: opened.state, policy: policy, timings: timings,
+                                                   buttonPressed: pressed,
+                                                   resetCompletedAtStart: opened.resetCompleted, at: now)
+        self.machine = machine
+        if let aside = opened.setAside {
+            sink.record(PlugEvent("state_corrupt", "State file was corrupt: moved aside to \(aside), defaults used",
+                                  priority: .error, fields: ["PLUG_FILE": aside]))
+        }
+        if opened.created {
+            sink.record(PlugEvent("state_created", "No state found: new plug \(opened.state.identity.uuidString)", priority: .notice))
+        }
+        perform(effects, at: now)
+        updateLED(at: now)
+    }
+
+    /// Feeds one input at `now` and carries out the consequences.
+    public func handle(_ input: PlugMachine.Input, at now: MonotonicInstant) {
+        perform(machine.handle(input, at: now), at: now)
+        if let pending = pendingWrite, pending.at <= now { flush(at: now) }
+        updateLED(at: now)
+    }
+
+    /// When the runtime next needs `handle(.tick, at:)`: a machine deadline, the LED's next
+    /// change, or a coalesced write. `nil` when idle — no timer at all.
+    public func nextWake(after now: MonotonicInstant) -> MonotonicInstant? {
+        earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), pendingWrite?.at)
+    }
+
+    /// Writes a pending state change now (at shutdown, or when its delay has passed).
+    public func flush(at now: MonotonicInstant) {
+        guard let pending = pendingWrite else { return }
+        pendingWrite = nil
+        do {
+            try store.save(pending.state)
+            if machine.fault != nil { handle(.stateWriteSucceeded, at: now) }
+        } catch {
+            handle(.stateWriteFailed(reason: "\(error)"), at: now)
+        }
+    }
+
+    private func perform(_ effects: [PlugMachine.Effect], at now: MonotonicInstant) {
+        for effect in effects {
+            switch effect {
+            case .setRelay(let on):
+                do { try lines.relay.set(on) } catch {
+                    sink.record(PlugEvent("gpio_error", "Cannot drive the relay: \(error)", priority: .error))
+                }
+            case .save(let state):
+                pendingWrite = (state, pendingWrite?.at ?? now.advanced(by: writeDelay))
+            case .wipeState:
+                pendingWrite = nil
+                wipe(at: now)
+            case .log(let event):
+                sink.record(event)
+            }
+        }
+    }
+
+    private func wipe(at now: MonotonicInstant) {
+        updateLED(at: now)  // show "factory reset running" before the (blocking) wipe
+        do {
+            let fresh = try store.factoryReset()
+            handle(.factoryResetFinished(fresh), at: now)
+        } catch {
+            // The reset-pending marker (if it was written) makes the next start finish the job;
+            // until then run with a fresh in-memory state and show the fault.
+            handle(.factoryResetFinished(PlugState.fresh(identity: machine.state.identity)), at: now)
+            handle(.stateWriteFailed(reason: "factory reset: \(error)"), at: now)
+        }
+    }
+
+    private func updateLED(at now: MonotonicInstant) {
+        let color = machine.led(at: now).color(at: now)
+        guard color != shownColor else { return }
+        do {
+            try lines.show(color)
+            shownColor = color
+        } catch {
+            sink.record(PlugEvent("gpio_error", "Cannot drive the LED: \(error)", priority: .error))
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import PlugCore
+
+/// Selects a line on a chip: by offset, or by the line's name (libgpiod's find-by-name).
+public enum LineSelector: Sendable, Equatable, CustomStringConvertible {
+    case offset(UInt32)
+    case name(String)
+
+    public var description: String {
+        switch self {
+        case .offset(let o): "\(o)"
+        case .name(let n): "\"\(n)\""
+        }
+    }
+}
+
+/// One GPIO line as the wiring names it: chip (path, name or label), line, and polarity.
+public struct LineSpec: Sendable, Equatable, CustomStringConvertible {
+    /// The chip: `/dev/gpiochip0`, `gpiochip0`, or a label such as `pinctrl-bcm2711`.
+    public var chip: String
+    /// The line on that chip.
+    public var line: LineSelector
+    /// The line is active when low (active-low relay boards, common-anode LEDs, button to ground).
+    public var activeLow: Bool
+
+    public init(chip: String, line: LineSelector, activeLow: Bool = false) {
+        self.chip = chip
+        self.line = line
+        self.activeLow = activeLow
+    }
+
+    public var description: String { "\(chip) line \(line)\(activeLow ? " (active-low)" : "")" }
+}
+
+/// The bias of an input line.
+public enum Bias: String, Sendable, Equatable, CaseIterable {
+    case pullUp = "pull-up", pullDown = "pull-down", disabled, asIs = "as-is"
+}
+
+/// Why a line could not be requested or used. Every case names the line or chip.
+public enum GPIOError: Error, Equatable, CustomStringConvertible {
+    case chipNotFound(String)
+    case lineNotFound(chip: String, line: String)
+    case lineBusy(String)
+    case permissionDenied(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .chipNotFound(let c): "GPIO chip \(c) not found"
+        case .lineNotFound(let c, let l): "GPIO line \(l) not found on chip \(c)"
+        case .lineBusy(let l): "GPIO line \(l) is busy (held by another process)"
+        case .permissionDenied(let what): "permission denied opening \(what) (is the user in group plugd? see udev/)"
+        case .io(let what): "GPIO I/O error: \(what)"
+        }
+    }
+}
+
+/// A requested output line, held until released. `set(_:)` takes the logical level: the
+/// backend applies active-low.
+public protocol OutputLine: AnyObject, Sendable {
+    /// Drives the line to the logical level.
+    func set(_ active: Bool) throws
+    /// Gives the line back to the kernel.
+    func release()
+}
+
+/// A button edge: the logical level after it (`pressed`) and the kernel's timestamp.
+public struct ButtonEdge: Sendable, Equatable {
+    public var pressed: Bool
+    public var timestamp: MonotonicInstant
+
+    public init(pressed: Bool, timestamp: MonotonicInstant) {
+        self.pressed = pressed
+        self.timestamp = timestamp
+    }
+}
+
+/// A requested input line watched for both edges.
+public protocol ButtonLine: AnyObject, Sendable {
+    /// The current logical level (true = pressed).
+    func isPressed() throws -> Bool
+    /// Edges as they happen, with kernel timestamps. Single consumer.
+    var edges: AsyncStream<ButtonEdge> { get }
+    /// Stops watching and gives the line back.
+    func release()
+}
+
+/// A source of GPIO lines: libgpiod on real hardware, `SimulatedGPIO` in tests and
+/// `plugd --simulate`.
+public protocol GPIOBackend: Sendable {
+    /// Requests `spec` as an output whose initial logical level is `initial`, set in the request
+    /// itself so the line never glitches.
+    func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine
+    /// Requests `spec` as an input with `bias` and both-edge events.
+    func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine
+}

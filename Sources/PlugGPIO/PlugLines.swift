@@ -1,0 +1,70 @@
+import PlugCore
+
+/// Where the plug's relay, button and LED are wired.
+public struct Wiring: Sendable, Equatable {
+    public var relay: LineSpec
+    public var button: LineSpec
+    public var buttonBias: Bias
+    public var red: LineSpec
+    public var green: LineSpec
+    public var blue: LineSpec
+
+    public init(relay: LineSpec, button: LineSpec, buttonBias: Bias = .pullUp,
+                red: LineSpec, green: LineSpec, blue: LineSpec) {
+        self.relay = relay
+        self.button = button
+        self.buttonBias = buttonBias
+        self.red = red
+        self.green = green
+        self.blue = blue
+    }
+
+    /// The wiring of the simulated chip (`SimulatedGPIO.standardChip`) and of the VM's gpio-sim
+    /// chip, by line name: relay, button (active-low, pull-up), led_r, led_g, led_b.
+    public static func named(chip: String) -> Wiring {
+        Wiring(relay: LineSpec(chip: chip, line: .name("relay")),
+               button: LineSpec(chip: chip, line: .name("button"), activeLow: true),
+               red: LineSpec(chip: chip, line: .name("led_r")),
+               green: LineSpec(chip: chip, line: .name("led_g")),
+               blue: LineSpec(chip: chip, line: .name("led_b")))
+    }
+}
+
+/// The plug's lines, all requested (and so held) together.
+public final class PlugLines: Sendable {
+    public let relay: any OutputLine
+    public let red: any OutputLine
+    public let green: any OutputLine
+    public let blue: any OutputLine
+    public let button: any ButtonLine
+
+    /// Requests every line of `wiring`: the relay with `relayOn` as its initial level, the LED
+    /// dark, the button as an input. If any request fails, the lines already taken are released.
+    public init(backend: any GPIOBackend, wiring: Wiring, relayOn: Bool, consumer: String = "plugd") throws {
+        var taken: [any OutputLine] = []
+        do {
+            relay = try backend.requestOutput(wiring.relay, initial: relayOn, consumer: consumer); taken.append(relay)
+            red = try backend.requestOutput(wiring.red, initial: false, consumer: consumer); taken.append(red)
+            green = try backend.requestOutput(wiring.green, initial: false, consumer: consumer); taken.append(green)
+            blue = try backend.requestOutput(wiring.blue, initial: false, consumer: consumer); taken.append(blue)
+            button = try backend.requestButton(wiring.button, bias: wiring.buttonBias, consumer: consumer)
+        } catch {
+            taken.forEach { $0.release() }
+            throw error
+        }
+    }
+
+    /// Shows `color` on the LED lines.
+    public func show(_ color: LEDColor) throws {
+        let l = color.lines
+        try red.set(l.red)
+        try green.set(l.green)
+        try blue.set(l.blue)
+    }
+
+    /// Releases every line.
+    public func release() {
+        button.release()
+        [relay, red, green, blue].forEach { $0.release() }
+    }
+}

@@ -1,0 +1,181 @@
+import PlugCore
+import Synchronization
+
+/// An in-memory GPIO backend with the semantics of the kernel's: chips with named lines, lines
+/// found by offset or name, one holder per line (a second request is `lineBusy`), active-low
+/// applied on the physical level, and button edges stamped by an injected clock.
+///
+/// Tests read physical levels with `level(chip:offset:)`; `press()`/`release()` drive the button
+/// as a finger (or a bouncing contact) would.
+public final class SimulatedGPIO: GPIOBackend, Sendable {
+    /// The default chip: `gpiosim` with lines relay, button, led_r, led_g, led_b.
+    public static let standardChip = (name: "gpiosim", lines: ["relay", "button", "led_r", "led_g", "led_b"])
+
+    struct Line {
+        var name: String
+        var physical: Bool = false
+        /// Something (a finger, `preset`) has set the level; otherwise an input reads its bias.
+        var driven = false
+        var holder: String?
+        var activeLow = false
+        var watcher: AsyncStream<ButtonEdge>.Continuation?
+    }
+    struct State {
+        var chips: [String: [Line]]
+        var onChange: (@Sendable () -> Void)?
+    }
+    private let state: Mutex<State>
+    private let now: @Sendable () -> MonotonicInstant
+
+    /// Creates chips with the given line names; `now` stamps button edges.
+    public init(chips: [String: [String]] = [standardChip.name: standardChip.lines],
+                now: @escaping @Sendable () -> MonotonicInstant) {
+        // An unheld input with a pull-up reads high: the button's released level.
+        state = Mutex(State(chips: chips.mapValues { $0.map { Line(name: $0) } }, onChange: nil))
+        self.now = now
+    }
+
+    /// Called (on the caller's thread) after any line changes: the terminal simulator redraws.
+    public func setOnChange(_ callback: (@Sendable () -> Void)?) {
+        state.withLock { $0.onChange = callback }
+    }
+
+    /// The physical level of a line.
+    public func level(chip: String = standardChip.name, line name: String) -> Bool {
+        state.withLock { s in s.chips[chip]?.first { $0.name == name }?.physical ?? false }
+    }
+
+    /// The logical LED colour shown on the standard chip's LED lines.
+    public func ledColor(chip: String = standardChip.name) -> LEDColor? {
+        LEDColor(red: level(chip: chip, line: "led_r"), green: level(chip: chip, line: "led_g"),
+                 blue: level(chip: chip, line: "led_b"))
+    }
+
+    /// Whether a line is held by a requester.
+    public func isHeld(chip: String = standardChip.name, line name: String) -> Bool {
+        state.withLock { s in s.chips[chip]?.first { $0.name == name }?.holder != nil }
+    }
+
+    /// Marks a line as held by another process, so requesting it fails with `lineBusy`.
+    public func holdElsewhere(chip: String = standardChip.name, line name: String) {
+        state.withLock { s in
+            if let i = s.chips[chip]?.firstIndex(where: { $0.name == name }) { s.chips[chip]![i].holder = "other" }
+        }
+    }
+
+    /// Presses the button (a finger closing the contact), at the clock's now unless `at` is given.
+    public func press(chip: String = standardChip.name, line: String = "button", at: MonotonicInstant? = nil) {
+        drive(chip: chip, line: line, pressed: true, at: at ?? now())
+    }
+
+    /// Releases the button.
+    public func release(chip: String = standardChip.name, line: String = "button", at: MonotonicInstant? = nil) {
+        drive(chip: chip, line: line, pressed: false, at: at ?? now())
+    }
+
+    private func drive(chip: String, line name: String, pressed: Bool, at time: MonotonicInstant) {
+        let (watcher, callback): (AsyncStream<ButtonEdge>.Continuation?, (@Sendable () -> Void)?) = state.withLock { s in
+            guard let i = s.chips[chip]?.firstIndex(where: { $0.name == name }) else { return (nil, nil) }
+            var l = s.chips[chip]![i]
+            let physical = pressed != l.activeLow
+            l.driven = true
+            guard physical != l.physical else { s.chips[chip]![i] = l; return (nil, nil) }
+            l.physical = physical
+            s.chips[chip]![i] = l
+            return (l.watcher, s.onChange)
+        }
+        watcher?.yield(ButtonEdge(pressed: pressed, timestamp: time))
+        callback?()
+    }
+
+    private func take(_ spec: LineSpec, consumer: String, activeLow: Bool) throws -> Int {
+        try state.withLock { s in
+            guard let lines = s.chips[spec.chip] else { throw GPIOError.chipNotFound(spec.chip) }
+            let index: Int?
+            switch spec.line {
+            case .offset(let o): index = Int(o) < lines.count ? Int(o) : nil
+            case .name(let n): index = lines.firstIndex { $0.name == n }
+            }
+            guard let index else { throw GPIOError.lineNotFound(chip: spec.chip, line: spec.line.description) }
+            guard lines[index].holder == nil else { throw GPIOError.lineBusy(spec.description) }
+            s.chips[spec.chip]![index].holder = consumer
+            s.chips[spec.chip]![index].activeLow = activeLow
+            return index
+        }
+    }
+
+    fileprivate func setPhysical(chip: String, index: Int, _ level: Bool) {
+        let callback = state.withLock { s -> (@Sendable () -> Void)? in
+            guard s.chips[chip]![index].physical != level else { return nil }
+            s.chips[chip]![index].physical = level
+            return s.onChange
+        }
+        callback?()
+    }
+
+    fileprivate func physical(chip: String, index: Int) -> Bool {
+        state.withLock { $0.chips[chip]![index].physical }
+    }
+
+    fileprivate func free(chip: String, index: Int) {
+        let watcher = state.withLock { s -> AsyncStream<ButtonEdge>.Continuation? in
+            let w = s.chips[chip]![index].watcher
+            s.chips[chip]![index].holder = nil
+            s.chips[chip]![index].watcher = nil
+            return w
+        }
+        watcher?.finish()
+    }
+
+    public func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine {
+        let index = try take(spec, consumer: consumer, activeLow: spec.activeLow)
+        setPhysical(chip: spec.chip, index: index, initial != spec.activeLow)
+        return SimOutput(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow)
+    }
+
+    public func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine {
+        let index = try take(spec, consumer: consumer, activeLow: spec.activeLow)
+        // An open contact reads its bias level; pull-up with an active-low button = released.
+        let (stream, continuation) = AsyncStream<ButtonEdge>.makeStream()
+        state.withLock { s in
+            s.chips[spec.chip]![index].watcher = continuation
+            if !s.chips[spec.chip]![index].driven {
+                switch bias {
+                case .pullUp: s.chips[spec.chip]![index].physical = true
+                case .pullDown: s.chips[spec.chip]![index].physical = false
+                case .disabled, .asIs: break
+                }
+            }
+        }
+        return SimButton(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow, edges: stream)
+    }
+
+    /// Sets a button's physical level before it is requested (e.g. held at start-up).
+    public func preset(chip: String = standardChip.name, line name: String, physical: Bool) {
+        state.withLock { s in
+            if let i = s.chips[chip]?.firstIndex(where: { $0.name == name }) {
+                s.chips[chip]![i].physical = physical
+                s.chips[chip]![i].driven = true
+            }
+        }
+    }
+}
+
+private final class SimOutput: OutputLine {
+    let gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool
+    init(gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool) {
+        self.gpio = gpio; self.chip = chip; self.index = index; self.activeLow = activeLow
+    }
+    func set(_ active: Bool) throws { gpio.setPhysical(chip: chip, index: index, active != activeLow) }
+    func release() { gpio.free(chip: chip, index: index) }
+}
+
+private final class SimButton: ButtonLine {
+    let gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool
+    let edges: AsyncStream<ButtonEdge>
+    init(gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool, edges: AsyncStream<ButtonEdge>) {
+        self.gpio = gpio; self.chip = chip; self.index = index; self.activeLow = activeLow; self.edges = edges
+    }
+    func isPressed() throws -> Bool { gpio.physical(chip: chip, index: index) != activeLow }
+    func release() { gpio.free(chip: chip, index: index) }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import PlugCore
+
+/// The plug's state directory (`/var/lib/plugd`): one state file written atomically, a
+/// reset-pending marker that makes a factory reset complete even across a power cut, and corrupt
+/// files set aside for inspection instead of crashing the daemon.
+///
+/// Every write is temp file → fsync → rename → fsync directory, so after a power cut at any
+/// instant the state is the old one or the new one, never a torn or empty file.
+public final class StateStore {
+    /// The state file's name.
+    public static let stateFile = "state.json"
+    /// The marker written before a factory reset wipes the directory.
+    public static let resetMarker = "reset-pending"
+    static let tempFile = ".state.json.tmp"
+
+    /// What `open()` found.
+    public struct Opened: Equatable {
+        /// The state to run with.
+        public var state: PlugState
+        /// An interrupted factory reset was completed.
+        public var resetCompleted: Bool
+        /// A corrupt state file was renamed to this name (kept for inspection); defaults are used.
+        public var setAside: String?
+        /// No state existed: this is a new plug.
+        public var created: Bool
+    }
+
+    private let fs: any StateFileSystem
+    private let makeIdentity: () -> UUID
+
+    /// A store over `fs`; `makeIdentity` makes new plug identities (injectable for tests).
+    public init(fs: any StateFileSystem, makeIdentity: @escaping () -> UUID = UUID.init) {
+        self.fs = fs
+        self.makeIdentity = makeIdentity
+    }
+
+    /// Reads the state, first completing an interrupted factory reset and clearing a stale temp
+    /// file. A missing state is created; a corrupt one is set aside and replaced by defaults.
+    public func open() throws -> Opened {
+        let names = try fs.list()
+        if names.contains(Self.resetMarker) {
+            let fresh = try factoryReset()
+            return Opened(state: fresh, resetCompleted: true, setAside: nil, created: false)
+        }
+        if names.contains(Self.tempFile) {
+            try fs.remove(Self.tempFile)
+        }
+        guard let bytes = try fs.read(Self.stateFile) else {
+            let fresh = PlugState.fresh(identity: makeIdentity())
+            try save(fresh)
+            return Opened(state: fresh, resetCompleted: false, setAside: nil, created: true)
+        }
+        if let state = Self.decode(bytes) {
+            return Opened(state: state, resetCompleted: false, setAside: nil, created: false)
+        }
+        let aside = Self.asideName(existing: names)
+        try fs.rename(Self.stateFile, to: aside)
+        let fresh = PlugState.fresh(identity: makeIdentity())
+        try save(fresh)
+        return Opened(state: fresh, resetCompleted: false, setAside: aside, created: false)
+    }
+
+    /// Writes `state` atomically: temp file, fsync, rename over the state file, fsync directory.
+    public func save(_ state: PlugState) throws {
+        try fs.write(Self.tempFile, Self.encode(state))
+        try fs.syncFile(Self.tempFile)
+        try fs.rename(Self.tempFile, to: Self.stateFile)
+        try fs.syncDirectory()
+    }
+
+    /// Factory reset: writes the reset-pending marker (durably), removes everything else in the
+    /// directory, removes the marker, and saves a fresh state with a new identity, which it
+    /// returns. If power is cut midway, `open()` finds the marker and finishes the job.
+    @discardableResult
+    public func factoryReset() throws -> PlugState {
+        try fs.write(Self.resetMarker, Array("factory reset in progress\n".utf8))
+        try fs.syncFile(Self.resetMarker)
+        try fs.syncDirectory()
+        for name in try fs.list() where name != Self.resetMarker {
+            try fs.remove(name)
+        }
+        try fs.syncDirectory()
+        try fs.remove(Self.resetMarker)
+        try fs.syncDirectory()
+        let fresh = PlugState.fresh(identity: makeIdentity())
+        try save(fresh)
+        return fresh
+    }
+
+    /// The state file's bytes for `state` (pretty JSON, sorted keys, so an admin can read it).
+    public static func encode(_ state: PlugState) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // Encoding this plain struct cannot fail.
+        return Array(try! encoder.encode(state)) + [0x0A]
+    }
+
+    /// The state in `bytes`, or `nil` if they are not a valid state file.
+    public static func decode(_ bytes: [UInt8]) -> PlugState? {
+        guard let state = try? JSONDecoder().decode(PlugState.self, from: Data(bytes)),
+              state.version == PlugState.currentVersion else { return nil }
+        return state
+    }
+
+    static func asideName(existing: [String]) -> String {
+        var n = 1
+        while existing.contains("\(stateFile).corrupt-\(n)") { n += 1 }
+        return "\(stateFile).corrupt-\(n)"
+    }
+}
