@@ -1,0 +1,207 @@
+import Foundation
+import PlugCore
+import PlugGPIO
+import PlugState
+import SystemPackage
+import Testing
+@testable import PlugDaemon
+
+/// A runtime on the simulated GPIO and a real temporary state directory, driven by a manual clock.
+final class Rig {
+    let clock = ManualClock(now: .zero)
+    let gpio: SimulatedGPIO
+    let dir: FilePath
+    let sink = CollectingEventSink()
+    var runtime: PlugRuntime!
+
+    init(buttonHeld: Bool = false, policy: PowerOnPolicy = .last, startRuntime: Bool = true,
+         prepare: (StateStore) throws -> Void = { _ in }) throws {
+        let clock = self.clock
+        gpio = SimulatedGPIO(now: { clock.now })
+        dir = FilePath(FileManager.default.temporaryDirectory.appendingPathComponent("plugd-rt-\(UUID().uuidString)").path)
+        try prepare(store())
+        if buttonHeld { gpio.preset(line: "button", physical: false) }
+        if startRuntime { try start(policy: policy) }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir.string) }
+
+    func store() throws -> StateStore { StateStore(fs: try PosixStateFileSystem(directory: dir)) }
+
+    func start(policy: PowerOnPolicy = .last) throws {
+        runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: store(), policy: policy,
+                                  sink: sink, now: clock.now)
+    }
+
+    /// Advances the clock to `t`, waking the runtime at each deadline on the way, as `run` does.
+    func advance(to t: MonotonicInstant) {
+        while let wake = runtime.nextWake(after: clock.now), wake <= t {
+            clock.advance(to: wake)
+            runtime.handle(.tick, at: wake)
+        }
+        clock.advance(to: t)
+        runtime.handle(.tick, at: t)
+    }
+
+    func advance(by d: Duration) { advance(to: clock.now.advanced(by: d)) }
+
+    /// A finger on the simulated button: the edge is delivered as the run loop would deliver it.
+    func press() { gpio.press(); runtime.handle(.button(pressed: true, at: clock.now), at: clock.now) }
+    func release() { gpio.release(); runtime.handle(.button(pressed: false, at: clock.now), at: clock.now) }
+
+    func hold(_ d: Duration) { press(); advance(by: d); release(); advance(by: .milliseconds(100)) }
+
+    var relay: Bool { gpio.level(line: "relay") }
+    var led: LEDColor? { gpio.ledColor() }
+    func saved() throws -> PlugState? { try PosixStateFileSystem(directory: dir).read(StateStore.stateFile).flatMap(StateStore.decode) }
+}
+
+@Suite struct PlugRuntimeTests {
+    @Test func shortPressTogglesTheRelayLineAndTheStateIsWrittenOnceCoalesced() throws {
+        let rig = try Rig()
+        rig.advance(to: .zero.advanced(by: .seconds(2)))
+        #expect(!rig.relay)
+        rig.hold(.milliseconds(200))
+        #expect(rig.relay)
+        rig.hold(.milliseconds(200))
+        rig.hold(.milliseconds(200))
+        #expect(rig.relay)
+        #expect(try rig.saved()?.relayOn == false)   // coalesced: not yet written
+        rig.advance(by: .seconds(1))
+        #expect(try rig.saved()?.relayOn == true)
+        #expect(rig.sink.names.filter { $0 == "relay" }.count == 3)
+    }
+
+    @Test func relayIsRestoredAtStartWithoutAGlitch() throws {
+        let rig = try Rig(policy: .last) { store in
+            var s = try store.open().state
+            s.relayOn = true; s.registered = true
+            try store.save(s)
+        }
+        #expect(rig.relay)   // requested high: it never went low
+        #expect(rig.runtime.machine.relayOn)
+    }
+
+    @Test func holdFiveSecondsShowsRedThenSetupBlinksBlue() throws {
+        let rig = try Rig()
+        rig.advance(to: .zero.advanced(by: .seconds(2)))
+        rig.press()
+        rig.advance(by: .milliseconds(5_100))
+        #expect(rig.led == .red)
+        rig.release()
+        rig.advance(by: .milliseconds(100))
+        #expect(rig.runtime.machine.inSetupMode)
+        var seen: Set<LEDColor> = []
+        for _ in 0..<20 { rig.advance(by: .milliseconds(100)); seen.insert(rig.led!) }
+        #expect(seen == [.blue, .off])
+    }
+
+    @Test func holdTwelveSecondsWipesTheDirectoryAndEndsBlueThenSetup() throws {
+        let rig = try Rig { store in
+            var s = try store.open().state
+            s.registered = true; s.name = "kettle"
+            try store.save(s)
+        }
+        try PosixStateFileSystem(directory: rig.dir).write("state.json.corrupt-1", [1])
+        let before = rig.runtime.machine.state.identity
+        rig.advance(to: .zero.advanced(by: .seconds(2)))
+        rig.press()
+        rig.advance(by: .milliseconds(12_100))
+        #expect(rig.led == .orange)
+        rig.release()
+        rig.advance(by: .milliseconds(60))
+        #expect(!rig.relay)
+        #expect(rig.runtime.machine.state.identity != before)
+        #expect(try PosixStateFileSystem(directory: rig.dir).list() == [StateStore.stateFile])
+        #expect(try rig.saved()?.registered == false)
+        var colors: [LEDColor] = []
+        for _ in 0..<50 { rig.advance(by: .milliseconds(100)); colors.append(rig.led!) }
+        #expect(colors.prefix(9).contains(.orange) && colors.prefix(9).contains(.off))   // flashing
+        #expect(colors[12...38].allSatisfy { $0 == .blue })                               // complete: blue 3 s
+        #expect(colors[42...].contains(.off))                                              // setup: blinking
+        #expect(rig.sink.names.contains("factory_reset_complete"))
+    }
+
+    @Test func startupHoldTurnsTheLEDOffAtTwelveSecondsAndReleaseFactoryResets() throws {
+        let rig = try Rig(buttonHeld: true) { store in
+            var s = try store.open().state
+            s.registered = true; s.relayOn = true
+            try store.save(s)
+        }
+        rig.advance(to: .zero.advanced(by: .seconds(11)))
+        #expect(rig.led == .blue)
+        rig.advance(to: .zero.advanced(by: .milliseconds(12_001)))
+        #expect(rig.led == .off)
+        rig.release()
+        rig.advance(by: .milliseconds(100))
+        #expect(rig.sink.names.contains("factory_reset_started"))
+        #expect(!rig.relay)
+    }
+
+    @Test func unwritableStateShowsTheFaultPatternAndLogsOnce() throws {
+        let rig = try Rig()
+        rig.advance(to: .zero.advanced(by: .seconds(2)))
+        try FileManager.default.removeItem(atPath: rig.dir.string)
+        rig.hold(.milliseconds(100))
+        rig.advance(by: .seconds(2))
+        #expect(rig.runtime.machine.fault != nil)
+        #expect(rig.sink.names.filter { $0 == "fault" }.count == 1)
+        #expect(rig.relay)    // the plug keeps working degraded
+    }
+
+    @Test func corruptStateIsReportedAndTheDaemonStarts() throws {
+        let rig = try Rig { store in
+            try store.save(PlugState.fresh(identity: UUID()))
+        }
+        rig.runtime.lines.release()   // the daemon stops; the file is damaged; it starts again
+        try PosixStateFileSystem(directory: rig.dir).write(StateStore.stateFile, Array("{{{".utf8))
+        try rig.start()
+        #expect(rig.sink.names.contains("state_corrupt"))
+    }
+
+    @Test func lineBusyAtStartLeavesNothingHeld() throws {
+        let rig = try Rig()
+        rig.runtime.lines.release()
+        rig.gpio.holdElsewhere(line: "led_b")
+        #expect(throws: GPIOError.lineBusy(LineSpec(chip: "gpiosim", line: .name("led_b")).description)) { try rig.start() }
+        #expect(!rig.gpio.isHeld(line: "relay"))
+    }
+
+    @Test func idlePlugNeedsNoWakeUps() throws {
+        let rig = try Rig { store in
+            var s = try store.open().state
+            s.registered = true
+            try store.save(s)
+        }
+        rig.advance(to: .zero.advanced(by: .seconds(5)))
+        #expect(rig.runtime.nextWake(after: rig.clock.now) == nil)
+    }
+}
+
+@Suite struct RunLoopTests {
+    /// The async loop on the manual clock: an edge from the simulated line toggles the relay after
+    /// the debounce, and cancelling flushes the pending write and releases the lines.
+    @Test func runLoopHandlesEdgesTimersAndShutdown() async throws {
+        let rig = try Rig(startRuntime: false)
+        let clock = rig.clock
+        // The loop task owns this runtime alone; the test watches only the lines and the disk.
+        let gpio = rig.gpio, dir = rig.dir
+        let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
+                                      policy: .last, sink: CollectingEventSink(), now: clock.now)
+        let (inputs, commands) = AsyncStream<PlugMachine.Input>.makeStream()
+        let task = Task { await runtime.run(clock: clock, inputs: inputs) }
+        func settle() async { for _ in 0..<50 { await Task.yield() } }
+        await settle()
+        rig.gpio.press()
+        await settle()
+        for _ in 0..<10 { clock.advance(by: .milliseconds(10)); await settle() }
+        #expect(rig.relay)
+        commands.yield(.command(.off, source: .control))
+        await settle()
+        #expect(!rig.relay)
+        task.cancel()
+        await task.value
+        #expect(try rig.saved()?.relayOn == false)
+        #expect(!rig.gpio.isHeld(line: "relay"))
+    }
+}
