@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import PlugCore
+import PlugDaemon
+import PlugGPIO
+import Synchronization
+
+/// What the simulator screen shows, updated from the run loop.
+struct SimulatorSnapshot: Sendable {
+    var relayOn = false
+    var led: LEDColor = .off
+    var mode = ""
+    var name = ""
+    var identity = ""
+    var buttonDown: MonotonicInstant?
+    var events: [String] = []
+}
+
+/// The simulator's screen: an `EventSink` that keeps the last events, and the renderer.
+final class SimulatorScreen: EventSink, Sendable {
+    let snapshot = Mutex(SimulatorSnapshot())
+
+    func record(_ event: PlugEvent) {
+        var line = event.message
+        if !event.fields.isEmpty {
+            line += "  [" + event.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "]"
+        }
+        snapshot.withLock { s in
+            s.events.append("\(event.name): \(line)")
+            if s.events.count > 8 { s.events.removeFirst(s.events.count - 8) }
+        }
+    }
+
+    func render(now: MonotonicInstant) {
+        let s = snapshot.withLock { $0 }
+        let dot: String
+        switch s.led {
+        case .off: dot = "\u{1B}[90m○ off\u{1B}[0m"
+        case .red: dot = "\u{1B}[1;31m● red\u{1B}[0m"
+        case .green: dot = "\u{1B}[1;32m● green\u{1B}[0m"
+        case .blue: dot = "\u{1B}[1;34m● blue\u{1B}[0m"
+        case .orange: dot = "\u{1B}[1;33m● orange\u{1B}[0m"
+        case .white: dot = "\u{1B}[1;37m● white\u{1B}[0m"
+        }
+        let relay = s.relayOn ? "\u{1B}[1;32mON \u{1B}[0m" : "\u{1B}[90moff\u{1B}[0m"
+        var button = "released"
+        if let down = s.buttonDown {
+            button = String(format: "HELD %.1f s", Double(down.duration(to: now).nanoseconds) / 1e9)
+        }
+        var out = "\u{1B}[H\u{1B}[J"
+        out += "plugd --simulate   (SPACE hold = button, B = push/let go, Q = quit)\r\n\r\n"
+        out += "  relay   \(relay)\r\n"
+        out += "  LED     \(dot)\r\n"
+        out += "  button  \(button)\r\n"
+        out += "  mode    \(s.mode)   name \"\(s.name)\"   id \(s.identity.prefix(8))\r\n\r\n"
+        out += "  events (newest last; the daemon sends these to the journal):\r\n"
+        for e in s.events { out += "    \(e)\r\n" }
+        FileHandle.standardOutput.write(Data(out.utf8))
+    }
+}
+
+/// Runs the daemon's real runtime on the simulated chip, with the keyboard as the button.
+///
+/// A terminal reports key presses, not releases, so a SPACE hold is seen through key
+/// auto-repeat: the button is released when repeats stop. B latches (push, push again to let go)
+/// for terminals without auto-repeat.
+struct TerminalSimulator {
+    let gpio: SimulatedGPIO
+    let clock: MonotonicClock
+    let screen: SimulatorScreen
+    let stateDir: String
+
+    /// Before the first auto-repeat arrives (typical delays are 250–660 ms).
+    static let firstRepeatWait: Duration = .milliseconds(700)
+    /// Between auto-repeats once they flow.
+    static let repeatWait: Duration = .milliseconds(200)
+
+    func run(_ runtime: sending PlugRuntime) async throws {
+        let saved = Terminal.enterRawMode()
+        defer { Terminal.restore(saved) }
+        let (keys, keyInput) = AsyncStream<UInt8>.makeStream()
+        Thread.detachNewThread {
+            var byte: UInt8 = 0
+            while read(STDIN_FILENO, &byte, 1) == 1 { keyInput.yield(byte) }
+            keyInput.finish()
+        }
+        let screen = self.screen, clock = self.clock, gpio = self.gpio
+        let loop = Task {
+            await runtime.run(clock: clock) { rt in
+                screen.snapshot.withLock { s in
+                    s.relayOn = gpio.level(line: "relay")
+                    s.led = gpio.ledColor() ?? .off
+                    s.name = rt.machine.state.name
+                    s.identity = rt.machine.state.identity.uuidString
+                    switch rt.machine.mode {
+                    case .normal: s.mode = "normal"
+                    case .setup: s.mode = "SETUP"
+                    case .factoryResetting: s.mode = "FACTORY RESET"
+                    case .resetComplete: s.mode = "reset complete"
+                    }
+                }
+                screen.render(now: clock.now)
+            }
+        }
+        // While the button is down: redraw the hold time, and release a SPACE hold whose
+        // auto-repeats have stopped.
+        let holdWatch = Mutex<(lastSpace: MonotonicInstant?, repeats: Int, latched: Bool)>((nil, 0, false))
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+                let now = clock.now
+                let releaseNow = holdWatch.withLock { w -> Bool in
+                    guard let last = w.lastSpace else { return false }
+                    let wait = w.repeats == 0 ? Self.firstRepeatWait : Self.repeatWait
+                    guard last.duration(to: now) > wait else { return false }
+                    w.lastSpace = nil
+                    w.repeats = 0
+                    return true
+                }
+                if releaseNow { setButton(false) }
+                if screen.snapshot.withLock({ $0.buttonDown }) != nil { screen.render(now: now) }
+            }
+        }
+        screen.render(now: clock.now)
+        for await key in keys {
+            switch key {
+            case UInt8(ascii: " "):
+                let first = holdWatch.withLock { w -> Bool in
+                    let first = w.lastSpace == nil
+                    if !first { w.repeats += 1 }
+                    w.lastSpace = clock.now
+                    return first
+                }
+                if first { setButton(true) }
+            case UInt8(ascii: "b"), UInt8(ascii: "B"):
+                let down = holdWatch.withLock { w -> Bool in w.latched.toggle(); return w.latched }
+                setButton(down)
+            case UInt8(ascii: "q"), UInt8(ascii: "Q"), 3, 4:
+                ticker.cancel()
+                loop.cancel()
+                await loop.value
+                FileHandle.standardOutput.write(Data("\r\nplugd: stopped; state kept in \(stateDir)/\r\n".utf8))
+                return
+            default:
+                break
+            }
+        }
+        ticker.cancel()
+        loop.cancel()
+        await loop.value
+    }
+
+    private func setButton(_ down: Bool) {
+        screen.snapshot.withLock { $0.buttonDown = down ? clock.now : nil }
+        down ? gpio.press() : gpio.release()
+    }
+}
+
+/// Raw terminal mode for single key presses, restored on exit.
+enum Terminal {
+    static func enterRawMode() -> termios? {
+        guard isatty(STDIN_FILENO) == 1 else { return nil }
+        var original = termios()
+        tcgetattr(STDIN_FILENO, &original)
+        var raw = original
+        cfmakeraw(&raw)
+        tcsetattr(STDIN_FILENO, TCSANOW, &raw)
+        FileHandle.standardOutput.write(Data("\u{1B}[?25l".utf8))  // hide the cursor
+        return original
+    }
+
+    static func restore(_ saved: termios?) {
+        FileHandle.standardOutput.write(Data("\u{1B}[?25h".utf8))
+        guard var saved else { return }
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+    }
+}
