@@ -6,6 +6,8 @@
 //
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
+//   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
+//   PlugLibgpiod  the real GPIO backend on libgpiod.
 //   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugDaemon  the runtime that wires core + GPIO + state + clock together (the edges).
 //   plugd       the daemon executable (`plugd --simulate` runs it on the simulated backend).
@@ -28,6 +30,8 @@ let package = Package(
     targets: [
         .target(name: "PlugCore"),
         .target(name: "PlugGPIO", dependencies: ["PlugCore"]),
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "PlugGPIO", "PlugCore"]),
         .target(
             name: "PlugState",
             dependencies: ["PlugCore", .product(name: "SystemPackage", package: "swift-system")]
@@ -42,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "plugd",
             dependencies: [
-                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState",
+                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugLibgpiod",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -54,6 +58,7 @@ let package = Package(
         .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
         .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),
+        .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"]),
         .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState"]),
     ]
 )

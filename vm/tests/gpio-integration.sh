@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# GPIO integration tests: the real plugd binary on the kernel's gpio-sim chip, inside the VM
+# (run by `./scripts/test vm` through vm/run-in-vm). The button is driven through gpio-sim's
+# `pull` attribute (pull-down = pressed: the button is active-low), and the relay and LED lines
+# are read from `sim_gpioK/value`. Prints PASS/FAIL per check and "N passed, N failed" last.
+set -u
+PLUGD=${PLUGD:-$PWD/.build/debug/plugd}
+[ -n "${GPIOSIM_CHIP:-}" ] || { echo "no gpio-sim chip (run me through vm/run-in-vm)"; exit 2; }
+[ -x "$PLUGD" ] || { echo "no plugd binary at $PLUGD"; exit 2; }
+passed=0 failed=0
+ok()   { echo "PASS $*"; passed=$((passed + 1)); }
+bad()  { echo "FAIL $*"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+# Line values read with bash builtins (no process per read), so the three LED lines are read
+# microseconds apart and a sample never mixes two colours.
+offset() { local i=0 n; for n in ${GPIOSIM_LINES//,/ }; do [ "$n" = "$1" ] && { echo $i; return; }; i=$((i+1)); done; }
+V_RELAY=$GPIOSIM_SYSFS/sim_gpio$(offset relay)/value
+V_R=$GPIOSIM_SYSFS/sim_gpio$(offset led_r)/value
+V_G=$GPIOSIM_SYSFS/sim_gpio$(offset led_g)/value
+V_B=$GPIOSIM_SYSFS/sim_gpio$(offset led_b)/value
+PULL=$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull
+relay() { local v; read -r v < "$V_RELAY"; echo "$v"; }
+led()   { local r g b; read -r r < "$V_R"; read -r g < "$V_G"; read -r b < "$V_B"; echo "$r$g$b"; }
+press()   { echo pull-down > "$PULL"; }
+release() { echo pull-up > "$PULL"; }
+until_true() { # until_true SECONDS COMMAND...: poll every 20 ms
+  local limit=$1; shift; local t0; t0=$(date +%s%N)
+  while ! "$@"; do
+    (( ($(date +%s%N) - t0) / 1000000 > limit * 1000 )) && return 1
+    sleep 0.02
+  done
+}
+led_is()   { [ "$(led)" = "$1" ]; }
+relay_is() { [ "$(relay)" = "$1" ]; }
+# sample_led MILLISECONDS: the distinct LED values seen, sorted, space-separated
+sample_led() { local t0; t0=$(date +%s%N); local seen=""
+  while (( ($(date +%s%N) - t0) / 1000000 < $1 )); do seen="$seen $(led)"; sleep 0.03; done
+  echo $seen | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+
+STATE= PID= LOG=
+# start_plugd REGISTERED RELAY_ON [plugd args...]: a plug with that saved state, started
+start_plugd() {
+  local registered=$1 relay_on=$2; shift 2
+  STATE=$(mktemp -d); LOG=$(mktemp)
+  printf '{"identity":"11111111-2222-3333-4444-555555555555","name":"vm","registered":%s,"relayOn":%s,"version":1}\n' \
+    "$registered" "$relay_on" > "$STATE/state.json"
+  "$PLUGD" --chip "$GPIOSIM_CHIP" --state-dir "$STATE" --write-delay-ms 0 "$@" > "$LOG" 2>&1 &
+  PID=$!
+  until_true 20 grep -q "PLUG_EVENT=started" "$LOG" || { echo "plugd did not start:"; cat "$LOG"; return 1; }
+}
+stop_plugd() {
+  [ -n "$PID" ] || return 0
+  kill -TERM "$PID" 2>/dev/null; wait "$PID"; local rc=$?; PID=
+  return $rc
+}
+identity() { sed -n 's/.*"identity" : "\([^"]*\)".*/\1/p' "$STATE/state.json"; }
+
+echo "== chip $GPIOSIM_CHIP ($GPIOSIM_LINES), kernel $(uname -r)"
+release   # the button starts released
+
+echo "== short press toggles the relay"
+start_plugd true false
+sleep 1   # the three start-up flashes
+check "relay starts off (restored)" relay_is 0
+check "LED off with relay off" led_is 000
+press; sleep 0.3; release
+check "press turns the relay on" until_true 2 relay_is 1
+check "LED solid blue with relay on" until_true 1 led_is 001
+press; sleep 0.3; release
+check "second press turns it off" until_true 2 relay_is 0
+# two builtin writes apart: low for microseconds, far below the 50 ms debounce
+for _ in 1 2 3 4 5; do press; release; done; sleep 0.5
+check "glitches shorter than the debounce are not presses" relay_is 0
+check "stops cleanly on SIGTERM" stop_plugd
+
+echo "== relay restored at start (power-on policy last)"
+start_plugd true true
+check "relay on from the first instant" relay_is 1
+stop_plugd
+
+echo "== hold 5 s: red, then setup mode"
+start_plugd true false
+sleep 1
+press; sleep 5.6
+check "LED solid red after 5 s" led_is 100
+release
+seen=$(sample_led 2500)
+check "setup mode blinks blue (saw: $seen)" [ "$seen" = "000 001" ]
+check "identity kept" [ "$(identity)" = 11111111-2222-3333-4444-555555555555 ]
+stop_plugd
+
+echo "== hold 12 s: orange, factory reset wipes the state, ends blue"
+start_plugd true true
+sleep 1
+echo junk > "$STATE/state.json.corrupt-1"
+press; sleep 12.6
+check "LED solid orange after 12 s" led_is 110
+release
+seen=$(sample_led 700)   # from the release: 50 ms debounce, then at least 1 s of flashing
+check "orange flashing while resetting (saw: $seen)" [ "$seen" = "000 110" ]
+check "relay off for the reset" relay_is 0
+check "reset complete: solid blue" until_true 2 led_is 001
+sleep 1.5
+check "still solid blue" led_is 001
+check "state directory wiped (left: $(ls "$STATE" | tr '\n' ' '))" [ "$(ls "$STATE")" = state.json ]
+check "new identity" [ "$(identity)" != 11111111-2222-3333-4444-555555555555 ]
+check "registration gone" grep -q '"registered" : false' "$STATE/state.json"
+check "event logged with its field" grep -q "PLUG_EVENT=factory_reset_complete" "$LOG"
+seen=$(sample_led 2500)
+check "then setup mode blinks blue (saw: $seen)" [ "$seen" = "000 001" ]
+stop_plugd
+
+echo "== start-up hold: no toggle, LED off at 12 s, release = factory reset"
+# as-is bias: a pull-up request would make gpio-sim release the simulated button
+press
+start_plugd true true --button-bias as-is
+sleep 6
+check "no toggle at start (relay still on)" relay_is 1
+check "no red stage for a start-up hold (blue)" led_is 001
+sleep 6.5
+check "LED completely off after 12 s" led_is 000
+release
+check "release factory-resets" until_true 3 grep -q "PLUG_EVENT=factory_reset_started" "$LOG"
+check "relay off" relay_is 0
+check "new identity" until_true 2 bash -c "! grep -q 11111111-2222 '$STATE/state.json'"
+stop_plugd
+
+echo "== errors"
+gpioset --mode=signal "$GPIOSIM_CHIP" "$(offset relay)=0" & HOLDER=$!
+sleep 0.3
+out=$("$PLUGD" --chip "$GPIOSIM_CHIP" --state-dir "$(mktemp -d)" 2>&1); rc=$?
+check "line busy: exit 69 ($out)" [ $rc = 69 ]
+check "line busy: says busy" grep -q "busy" <<<"$out"
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
+out=$("$PLUGD" --chip gpiochip99 --state-dir "$(mktemp -d)" 2>&1); rc=$?
+check "chip missing: exit 69 ($out)" [ $rc = 69 ]
+check "chip missing: names the chip" grep -q "gpiochip99 not found" <<<"$out"
+out=$("$PLUGD" --chip "$GPIOSIM_CHIP" --relay no_such_line --state-dir "$(mktemp -d)" 2>&1); rc=$?
+check "unknown line name: exit 69 ($out)" [ $rc = 69 ]
+check "unknown line name: names it" grep -q '"no_such_line" not found' <<<"$out"
+d=$(mktemp -d); chmod 777 "$d"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PLUGD" --chip "$GPIOSIM_CHIP" --state-dir "$d" 2>&1); rc=$?
+check "permission denied: exit 69 ($out)" [ $rc = 69 ]
+check "permission denied: says so" grep -q "permission denied" <<<"$out"
+check "no line left held after the failures" gpioset "$GPIOSIM_CHIP" 0=0 1=1 2=0 3=0 4=0
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
