@@ -8,6 +8,7 @@
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
 //   PlugLibgpiod  the real GPIO backend on libgpiod.
+//   PlugConfig  the config file (TOML): parsed by TOMLKit, validated key by key.
 //   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugDaemon  the runtime that wires core + GPIO + state + clock together (the edges).
 //   plugd       the daemon executable (`plugd --simulate` runs it on the simulated backend).
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(name: "PlugCore"),
@@ -36,6 +38,7 @@ let package = Package(
             name: "PlugState",
             dependencies: ["PlugCore", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(name: "PlugConfig", dependencies: ["PlugCore", "PlugGPIO", "TOMLKit"]),
         .target(
             name: "PlugDaemon",
             dependencies: [
@@ -56,6 +59,7 @@ let package = Package(
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
+        .testTarget(name: "PlugConfigTests", dependencies: ["PlugConfig", "PlugCore", "PlugGPIO"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
         .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),
         .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"]),

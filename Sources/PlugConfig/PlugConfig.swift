@@ -1,0 +1,212 @@
+import Foundation
+import PlugCore
+import PlugGPIO
+import TOMLKit
+
+/// plugd's configuration (`/etc/plugd/plugd.toml`): wiring, timings, power-on policy, state and
+/// control settings. Read-only to the daemon; never wiped by a reset.
+///
+/// `PlugConfig.load(path:)` reports every invalid value, one `ConfigError` each, naming the file,
+/// the key and the reason, before any GPIO line is touched.
+public struct PlugConfig: Sendable, Equatable {
+    /// Where the relay, button and LED are wired.
+    public var wiring: Wiring
+    /// Gesture and LED timings.
+    public var timings: PlugTimings
+    /// The relay at power-on.
+    public var powerOn: PowerOnPolicy
+    /// Coalescing window for state writes.
+    public var writeDelay: Duration
+    /// The control socket's path.
+    public var controlSocket: String
+
+    /// The default config file.
+    public static let defaultPath = "/etc/plugd/plugd.toml"
+
+    /// Reads and validates the file at `path`.
+    /// - Throws: `ConfigErrors` with one entry per problem.
+    public static func load(path: String) throws -> PlugConfig {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        func fail(_ reason: String) -> ConfigErrors { ConfigErrors([ConfigError(file: path, key: nil, reason: reason)]) }
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("no such file") }
+        guard !isDirectory.boolValue else { throw fail("is a directory, not a config file") }
+        guard fm.isReadableFile(atPath: path), let data = fm.contents(atPath: path) else { throw fail("permission denied") }
+        guard let text = String(data: data, encoding: .utf8) else { throw fail("is not UTF-8 text") }
+        return try parse(text, file: path)
+    }
+
+    /// Parses and validates TOML `text` (`file` names it in errors).
+    public static func parse(_ text: String, file: String) throws -> PlugConfig {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw ConfigErrors([ConfigError(file: file, key: nil,
+                                            reason: "line \(e.source.begin.line): \(e.description)")])
+        }
+        var r = ConfigReader(file: file, root: root)
+        let config = r.read()
+        if !r.errors.isEmpty { throw ConfigErrors(r.errors) }
+        return config!
+    }
+}
+
+/// One problem in a config file.
+public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    /// The dotted key, e.g. `button.debounce_ms`; `nil` for the file as a whole.
+    public var key: String?
+    public var reason: String
+
+    public var description: String { key.map { "\(file): \($0): \(reason)" } ?? "\(file): \(reason)" }
+}
+
+/// Every problem found in a config file.
+public struct ConfigErrors: Error, Equatable, Sendable, CustomStringConvertible {
+    public var errors: [ConfigError]
+    public init(_ errors: [ConfigError]) { self.errors = errors }
+    /// One line per problem.
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// Walks the parsed TOML against the schema, collecting every problem.
+struct ConfigReader {
+    let file: String
+    let root: TOMLTable
+    var errors: [ConfigError] = []
+
+    static let schema: [String: Set<String>] = [
+        "gpio": ["chip"],
+        "relay": ["chip", "line", "active_low"],
+        "button": ["chip", "line", "active_low", "bias", "toggle_on", "debounce_ms"],
+        "led": ["chip", "red", "green", "blue", "active_low"],
+        "timing": ["setup_hold_s", "factory_hold_s", "stuck_hold_s", "setup_timeout_s", "reset_complete_s"],
+        "power": ["on"],
+        "state": ["write_delay_ms"],
+        "control": ["socket"],
+    ]
+
+    init(file: String, root: TOMLTable) {
+        self.file = file
+        self.root = root
+    }
+
+    mutating func fail(_ key: String, _ reason: String) { errors.append(ConfigError(file: file, key: key, reason: reason)) }
+
+    mutating func read() -> PlugConfig? {
+        for (name, value) in root {
+            guard let keys = Self.schema[name] else { fail(name, "unknown section or key"); continue }
+            guard let table = value.table else { fail(name, "must be a table ([\(name)])"); continue }
+            for (key, _) in table where !keys.contains(key) { fail("\(name).\(key)", "unknown key") }
+        }
+        let chip = string("gpio", "chip") ?? "gpiochip0"
+        if chip.isEmpty { fail("gpio.chip", "must not be empty") }
+        let relay = lineSpec("relay", "line", chip: chip, activeLowDefault: false)
+        let button = lineSpec("button", "line", chip: chip, activeLowDefault: true)
+        let ledLow = bool("led", "active_low") ?? false
+        let ledChip = string("led", "chip") ?? chip
+        let red = line("led", "red").map { LineSpec(chip: ledChip, line: $0, activeLow: ledLow) }
+        let green = line("led", "green").map { LineSpec(chip: ledChip, line: $0, activeLow: ledLow) }
+        let blue = line("led", "blue").map { LineSpec(chip: ledChip, line: $0, activeLow: ledLow) }
+        let bias = choice("button", "bias", Bias.self) ?? .pullUp
+
+        var t = PlugTimings()
+        t.button.toggleOn = choice("button", "toggle_on", ToggleEdge.self) ?? .press
+        if let ms = int("button", "debounce_ms", 1...1000) { t.button.debounce = .milliseconds(ms) }
+        if let s = seconds("timing", "setup_hold_s", 0.5...600) { t.button.setupHold = s }
+        if let s = seconds("timing", "factory_hold_s", 0.5...600) { t.button.factoryHold = s }
+        if let s = seconds("timing", "stuck_hold_s", 0.5...3600) { t.button.stuckHold = s }
+        if let s = seconds("timing", "setup_timeout_s", 1...86_400) { t.setupTimeout = s }
+        if let s = seconds("timing", "reset_complete_s", 0...60) { t.resetCompleteShown = s }
+        if !(t.button.setupHold < t.button.factoryHold) {
+            fail("timing.factory_hold_s", "must be longer than timing.setup_hold_s")
+        } else if !(t.button.factoryHold < t.button.stuckHold) {
+            fail("timing.stuck_hold_s", "must be longer than timing.factory_hold_s")
+        }
+        if t.button.debounce >= t.button.setupHold {
+            fail("button.debounce_ms", "must be shorter than timing.setup_hold_s")
+        }
+        let powerOn = choice("power", "on", PowerOnPolicy.self) ?? .last
+        let writeDelay = Duration.milliseconds(int("state", "write_delay_ms", 0...60_000) ?? 1000)
+        let socket = string("control", "socket") ?? "/run/plugd/control.sock"
+        if !socket.hasPrefix("/") { fail("control.socket", "must be an absolute path") }
+        if socket.utf8.count > 107 { fail("control.socket", "is longer than a socket path may be (107 bytes)") }
+
+        if let relay, let button, let red, let green, let blue {
+            let all = [("relay.line", relay), ("button.line", button), ("led.red", red), ("led.green", green), ("led.blue", blue)]
+            for (i, a) in all.enumerated() {
+                if let b = all[..<i].first(where: { $0.1.chip == a.1.chip && $0.1.line == a.1.line }) {
+                    fail(a.0, "is the same line as \(b.0)")
+                }
+            }
+        }
+        guard errors.isEmpty, let relay, let button, let red, let green, let blue else { return nil }
+        return PlugConfig(wiring: Wiring(relay: relay, button: button, buttonBias: bias, red: red, green: green, blue: blue),
+                          timings: t, powerOn: powerOn, writeDelay: writeDelay, controlSocket: socket)
+    }
+
+    func value(_ table: String, _ key: String) -> (any TOMLValueConvertible)? {
+        root[table]?.table?[key]
+    }
+
+    mutating func string(_ table: String, _ key: String) -> String? {
+        guard let v = value(table, key) else { return nil }
+        guard let s = v.string else { fail("\(table).\(key)", "must be a string"); return nil }
+        return s
+    }
+
+    mutating func bool(_ table: String, _ key: String) -> Bool? {
+        guard let v = value(table, key) else { return nil }
+        guard let b = v.bool else { fail("\(table).\(key)", "must be true or false"); return nil }
+        return b
+    }
+
+    mutating func int(_ table: String, _ key: String, _ range: ClosedRange<Int>) -> Int? {
+        guard let v = value(table, key) else { return nil }
+        guard let i = v.int else { fail("\(table).\(key)", "must be a whole number"); return nil }
+        guard range.contains(i) else {
+            fail("\(table).\(key)", "must be between \(range.lowerBound) and \(range.upperBound) (got \(i))")
+            return nil
+        }
+        return i
+    }
+
+    mutating func seconds(_ table: String, _ key: String, _ range: ClosedRange<Double>) -> Duration? {
+        guard let v = value(table, key) else { return nil }
+        guard let d = v.double ?? v.int.map(Double.init) else { fail("\(table).\(key)", "must be a number of seconds"); return nil }
+        guard range.contains(d) else {
+            fail("\(table).\(key)", "must be between \(range.lowerBound.formatted()) and \(range.upperBound.formatted()) seconds (got \(d.formatted()))")
+            return nil
+        }
+        return .milliseconds(Int64((d * 1000).rounded()))
+    }
+
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ table: String, _ key: String, _: T.Type) -> T?
+    where T.RawValue == String {
+        guard let s = string(table, key) else { return nil }
+        guard let c = T(rawValue: s) else {
+            fail("\(table).\(key)", "must be one of \(T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) (got \"\(s)\")")
+            return nil
+        }
+        return c
+    }
+
+    /// A line: an offset (whole number ≥ 0) or a line name (non-empty string). Required.
+    mutating func line(_ table: String, _ key: String) -> LineSelector? {
+        guard let v = value(table, key) else { fail("\(table).\(key)", "is required (a line offset or line name)"); return nil }
+        if let i = v.int {
+            guard (0...Int(UInt32.max)).contains(i) else { fail("\(table).\(key)", "must be an offset ≥ 0 (got \(i))"); return nil }
+            return .offset(UInt32(i))
+        }
+        if let s = v.string, !s.isEmpty { return .name(s) }
+        fail("\(table).\(key)", "must be a line offset (number) or a line name (non-empty string)")
+        return nil
+    }
+
+    mutating func lineSpec(_ table: String, _ key: String, chip: String, activeLowDefault: Bool) -> LineSpec? {
+        let chip = string(table, "chip") ?? chip
+        let low = bool(table, "active_low") ?? activeLowDefault
+        return line(table, key).map { LineSpec(chip: chip, line: $0, activeLow: low) }
+    }
+}

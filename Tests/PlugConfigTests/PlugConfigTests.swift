@@ -1,0 +1,111 @@
+import Foundation
+import PlugCore
+import PlugGPIO
+import Testing
+@testable import PlugConfig
+
+let minimal = """
+    [relay]
+    line = 17
+    [button]
+    line = "button"
+    [led]
+    red = 22
+    green = 23
+    blue = 24
+    """
+
+/// The repository's example config file.
+let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../config/plugd.toml").standardized
+
+@Suite struct PlugConfigTests {
+    @Test func theShippedExampleIsValid() throws {
+        let c = try PlugConfig.load(path: exampleURL.path)
+        #expect(c.wiring.relay == LineSpec(chip: "gpiochip0", line: .offset(17)))
+        #expect(c.wiring.button == LineSpec(chip: "gpiochip0", line: .offset(27), activeLow: true))
+        #expect(c.wiring.buttonBias == .pullUp)
+        #expect(c.wiring.blue == LineSpec(chip: "gpiochip0", line: .offset(24)))
+        #expect(c.timings == PlugTimings())
+        #expect(c.powerOn == .last)
+        #expect(c.writeDelay == .seconds(1))
+    }
+
+    @Test func aMinimalFileGetsTheSpecDefaults() throws {
+        let c = try PlugConfig.parse(minimal, file: "m.toml")
+        #expect(c.wiring.button == LineSpec(chip: "gpiochip0", line: .name("button"), activeLow: true))
+        #expect(c.timings == PlugTimings())
+        #expect(c.powerOn == .last)
+        #expect(c.controlSocket == "/run/plugd/control.sock")
+    }
+
+    @Test func valuesAreRead() throws {
+        let c = try PlugConfig.parse(minimal + """
+
+            [gpio]
+            chip = "pinctrl-bcm2711"
+            [timing]
+            setup_hold_s = 3.5
+            [power]
+            on = "off"
+            [state]
+            write_delay_ms = 0
+            """, file: "m.toml")
+        #expect(c.wiring.relay.chip == "pinctrl-bcm2711")
+        #expect(c.timings.button.setupHold == .milliseconds(3500))
+        #expect(c.powerOn == .off)
+        #expect(c.writeDelay == .zero)
+    }
+
+    /// A corpus of broken files: each gives exactly the expected lines, naming file, key, reason.
+    @Test(arguments: [
+        ("[relay]\nline = 17\n", [
+            "bad.toml: led.red: is required (a line offset or line name)",
+            "bad.toml: led.green: is required (a line offset or line name)",
+            "bad.toml: led.blue: is required (a line offset or line name)",
+            "bad.toml: button.line: is required (a line offset or line name)",
+        ]),
+        (minimal + "\n[button.extra]\n", ["bad.toml: button.extra: unknown key"]),
+        (minimal.replacingOccurrences(of: "line = \"button\"", with: "line = 17"), ["bad.toml: button.line: is the same line as relay.line"]),
+        (minimal.replacingOccurrences(of: "line = 17", with: "line = -1"), ["bad.toml: relay.line: must be an offset ≥ 0 (got -1)"]),
+        (minimal.replacingOccurrences(of: "line = 17", with: "line = \"\""), ["bad.toml: relay.line: must be a line offset (number) or a line name (non-empty string)"]),
+        (minimal.replacingOccurrences(of: "line = 17", with: "line = true"), ["bad.toml: relay.line: must be a line offset"]),
+        (minimal + "\n[power]\non = \"sometimes\"\n", ["bad.toml: power.on: must be one of \"off\", \"on\", \"last\" (got \"sometimes\")"]),
+        (minimal + "\n[button2]\n", ["bad.toml: button2: unknown section or key"]),
+        (minimal + "\n[state]\nwrite_delay = 5\n", ["bad.toml: state.write_delay: unknown key"]),
+        (minimal + "\n[state]\nwrite_delay_ms = 99999999\n", ["bad.toml: state.write_delay_ms: must be between 0 and 60000 (got 99999999)"]),
+        (minimal + "\n[state]\nwrite_delay_ms = \"1s\"\n", ["bad.toml: state.write_delay_ms: must be a whole number"]),
+        (minimal + "\n[timing]\nfactory_hold_s = 4\n", ["bad.toml: timing.factory_hold_s: must be longer than timing.setup_hold_s"]),
+        (minimal + "\n[timing]\nstuck_hold_s = 10\n", ["bad.toml: timing.stuck_hold_s: must be longer than timing.factory_hold_s"]),
+        (minimal + "\n[timing]\nsetup_hold_s = \"five\"\n", ["bad.toml: timing.setup_hold_s: must be a number of seconds"]),
+        (minimal + "\n[button2]\n[state]\nwrite_delay_ms = -1\n", ["bad.toml: button2: unknown section or key", "bad.toml: state.write_delay_ms: must be between 0 and 60000 (got -1)"]),
+        (minimal.replacingOccurrences(of: "[led]", with: "[led]\nactive_low = \"yes\""), ["bad.toml: led.active_low: must be true or false"]),
+        (minimal + "\n[control]\nsocket = \"control.sock\"\n", ["bad.toml: control.socket: must be an absolute path"]),
+        ("gpio = 3\n" + minimal, ["bad.toml: gpio: must be a table ([gpio])"]),
+        (minimal.replacingOccurrences(of: "blue = 24", with: "blue = 23"), ["bad.toml: led.blue: is the same line as led.green"]),
+        ("[relay\nline = 17", ["bad.toml: line 1: "]),
+        ("relay.line = 1\nrelay.line = 2\n", ["bad.toml: line 2: "]),
+    ])
+    func invalidFile(text: String, expected: [String]) {
+        do {
+            _ = try PlugConfig.parse(text, file: "bad.toml")
+            Issue.record("accepted: \(text)")
+        } catch let e as ConfigErrors {
+            let lines = e.description.split(separator: "\n").map(String.init)
+            #expect(lines.count == expected.count, "\(lines)")
+            for (line, prefix) in zip(lines.sorted(), expected.sorted()) { #expect(line.hasPrefix(prefix), "\(line)") }
+            #expect(lines.allSatisfy { !$0.contains("\n") })
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func unreadableFilesAreOneLine() throws {
+        #expect(throws: ConfigErrors([ConfigError(file: "/nonexistent/plugd.toml", key: nil, reason: "no such file")])) {
+            try PlugConfig.load(path: "/nonexistent/plugd.toml")
+        }
+        #expect(throws: ConfigErrors([ConfigError(file: "/tmp", key: nil, reason: "is a directory, not a config file")])) {
+            try PlugConfig.load(path: "/tmp")
+        }
+    }
+}
