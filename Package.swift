@@ -10,6 +10,8 @@
 //   PlugLibgpiod  the real GPIO backend on libgpiod.
 //   PlugConfig  the config file (TOML): parsed by TOMLKit, validated key by key.
 //   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
+//   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
+//   PlugSystemd   sd_notify and native journal logging (libsystemd).
 //   PlugDaemon  the runtime that wires core + GPIO + state + clock together (the edges).
 //   plugd       the daemon executable (`plugd --simulate` runs it on the simulated backend).
 //   plugctl     the control tool.
@@ -38,31 +40,39 @@ let package = Package(
             name: "PlugState",
             dependencies: ["PlugCore", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(name: "PlugProtocol"),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(
+            name: "PlugSystemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "PlugConfig", dependencies: ["PlugCore", "PlugGPIO", "TOMLKit"]),
         .target(
             name: "PlugDaemon",
             dependencies: [
-                "PlugCore", "PlugGPIO", "PlugState",
+                "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "plugd",
             dependencies: [
-                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugLibgpiod",
+                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugLibgpiod", "PlugConfig",
+                "PlugSystemd", "PlugProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "plugctl",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PlugProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
         .testTarget(name: "PlugConfigTests", dependencies: ["PlugConfig", "PlugCore", "PlugGPIO"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
         .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),
         .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"]),
-        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState"]),
+        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol"]),
+        .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", .product(name: "Logging", package: "swift-log")]),
     ]
 )

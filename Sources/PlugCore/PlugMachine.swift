@@ -292,6 +292,9 @@ public struct PlugMachine: Sendable {
 
     // MARK: - Button
 
+    /// Whether commands are carried out now (not during a factory reset).
+    public var acceptsCommands: Bool { !resetting }
+
     private var resetting: Bool {
         switch mode {
         case .factoryResetting, .resetComplete: true
@@ -303,7 +306,7 @@ public struct PlugMachine: Sendable {
         if change.pressed {
             hold = Hold(start: change.at, startup: false, stage: .short)
             if resetting {
-                fx.append(.log(PlugEvent("button_ignored", "Button pressed during a factory reset: ignored", priority: .debug)))
+                fx.append(.log(PlugEvent("button_ignored", "Button pressed during a factory reset: ignored")))
                 hold?.stage = .cancelled
                 return
             }
@@ -328,7 +331,7 @@ public struct PlugMachine: Sendable {
                                          fields: fields)))
             }
         } else if held < b.setupHold {
-            fx.append(.log(PlugEvent("short_press", "Short press", priority: .debug, fields: fields)))
+            fx.append(.log(PlugEvent("short_press", "Short press", fields: fields)))
             if b.toggleOn == .release { setRelay(!relayOn, source: .button, &fx) }
         } else if held < b.factoryHold {
             enterSetup(source: .button, fields: fields, &fx)

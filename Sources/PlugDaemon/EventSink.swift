@@ -7,14 +7,21 @@ public protocol EventSink: AnyObject {
     func record(_ event: PlugEvent)
 }
 
-/// An `EventSink` writing through a swift-log `Logger`: the event name and fields become metadata.
-public final class LoggerEventSink: EventSink {
+/// An `EventSink` writing through a swift-log `Logger`: the event name and fields become metadata
+/// (journal fields, with the journal handler), plus a `MESSAGE_ID` for catalogued events.
+public final class LoggerEventSink: EventSink, Sendable {
     private let logger: Logger
+    private let messageIDs: [String: String]
 
-    public init(logger: Logger) { self.logger = logger }
+    /// - Parameter messageIDs: event name → journal `MESSAGE_ID` for key events.
+    public init(logger: Logger, messageIDs: [String: String] = [:]) {
+        self.logger = logger
+        self.messageIDs = messageIDs
+    }
 
     public func record(_ event: PlugEvent) {
         var metadata: Logger.Metadata = ["PLUG_EVENT": .string(event.name)]
+        if let id = messageIDs[event.name] { metadata["MESSAGE_ID"] = .string(id) }
         for (key, value) in event.fields { metadata[key] = .string(value) }
         logger.log(level: Self.level(event.priority), "\(event.message)", metadata: metadata)
     }

@@ -1,16 +1,26 @@
 import PlugCore
+import PlugProtocol
+
+/// A request from the control socket: an optional input (a command; `nil` only asks for the
+/// status) and where to send the reply.
+public struct ControlRequest: Sendable {
+    public var input: PlugMachine.Input?
+    public var reply: @Sendable (ControlReply) -> Void
+
+    public init(input: PlugMachine.Input?, reply: @escaping @Sendable (ControlReply) -> Void) {
+        self.input = input
+        self.reply = reply
+    }
+}
 
 /// What wakes the run loop.
-private enum LoopEvent: Sendable { case input(PlugMachine.Input), tick }
+private enum LoopEvent: Sendable { case input(PlugMachine.Input), request(ControlRequest), tick }
 
 extension PlugRuntime {
-    /// An input from outside the button: a control command.
-    public typealias ExternalInput = PlugMachine.Input
-
-    /// Runs the plug until the task is cancelled: button edges and `inputs` are handled as they
-    /// arrive, and a timer is armed only for the next deadline (none when idle: zero wake-ups).
-    /// On cancellation a pending state write is flushed and the lines are released.
-    public func run<C: Clock>(clock: C, inputs: AsyncStream<ExternalInput>? = nil,
+    /// Runs the plug until the task is cancelled: button edges and control `requests` are handled
+    /// as they arrive, and a timer is armed only for the next deadline (none when idle: zero
+    /// wake-ups). On cancellation a pending state write is flushed and the lines are released.
+    public func run<C: Clock>(clock: C, requests: AsyncStream<ControlRequest>? = nil,
                               onUpdate: ((PlugRuntime) -> Void)? = nil) async
     where C.Instant == MonotonicInstant, C.Duration == Duration {
         let (events, continuation) = AsyncStream<LoopEvent>.makeStream()
@@ -21,8 +31,8 @@ extension PlugRuntime {
             }
         }
         let forwarder = Task {
-            guard let inputs else { return }
-            for await input in inputs { continuation.yield(.input(input)) }
+            guard let requests else { return }
+            for await request in requests { continuation.yield(.request(request)) }
         }
         var timer: Task<Void, Never>?
         var armed: MonotonicInstant?
@@ -44,6 +54,7 @@ extension PlugRuntime {
             for await event in events {
                 switch event {
                 case .input(let input): handle(input, at: clock.now)
+                case .request(let request): answer(request, at: clock.now)
                 case .tick: armed = nil; handle(.tick, at: clock.now)
                 }
                 onUpdate?(self)
@@ -57,5 +68,17 @@ extension PlugRuntime {
         forwarder.cancel()
         flush(at: clock.now)
         lines.release()
+    }
+
+    /// Carries out a control request and replies with the status after it.
+    func answer(_ request: ControlRequest, at now: MonotonicInstant) {
+        if let input = request.input {
+            guard machine.acceptsCommands else {
+                request.reply(.failure("a factory reset is in progress; try again in a few seconds"))
+                return
+            }
+            handle(input, at: now)
+        }
+        request.reply(.success(status(at: now)))
     }
 }

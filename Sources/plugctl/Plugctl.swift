@@ -1,142 +1,179 @@
 import ArgumentParser
+import Foundation
+import PlugProtocol
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// `plugctl`: talks to plugd over its control socket.
-///
-/// The command set is final; the daemon's side of the socket lands with the service work
-/// (issue 4). Until then every command reports that it cannot reach the daemon.
 @main
 struct Plugctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugctl",
         abstract: "Control a running plugd.",
+        discussion: "Exit codes: 0 done, 1 the daemon refused (the reason is printed), 69 cannot reach plugd.",
         subcommands: [Status.self, On.self, Off.self, Toggle.self, Setup.self, Reset.self,
                       FactoryReset.self, Deregister.self, Watch.self]
     )
 }
 
-struct SocketOption: ParsableArguments {
+struct Connection: ParsableArguments {
     @Option(help: "The daemon's control socket.")
-    var socket = "/run/plugd/control.sock"
+    var socket = ControlProtocol.defaultSocket
+
+    @Flag(help: "Print the daemon's JSON reply instead of text.")
+    var json = false
+
+    /// Sends `request`; prints the reply (and, for watch, events until interrupted).
+    func send(_ request: ControlRequestMessage) throws {
+        let fd = try connect()
+        defer { close(fd) }
+        var line = ControlProtocol.line(request)
+        guard write(fd, &line, line.count) == line.count else { throw failure("cannot write to") }
+        var reader = LineReader(fd: fd)
+        guard let first = reader.next() else { throw failure("no reply from") }
+        guard let reply = try? JSONDecoder().decode(ControlReply.self, from: Data(first)) else {
+            throw failure("unreadable reply from")
+        }
+        if json { print(String(decoding: first, as: UTF8.self)) }
+        guard reply.ok, let status = reply.status else {
+            if !json { printError("plugctl: plugd refused: \(reply.error ?? "unknown error")") }
+            throw ExitCode(1)
+        }
+        if request.command == "watch" {
+            if !json { print("watching plugd \(status.name) (\(status.identity)); Ctrl-C to stop") }
+            while let line = reader.next() {
+                if json { print(String(decoding: line, as: UTF8.self)); continue }
+                guard let e = try? JSONDecoder().decode(ControlEventMessage.self, from: Data(line)) else { continue }
+                let fields = e.fields.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+                print("\(Self.timestamp()) \(e.event): \(e.message)\(fields)")
+            }
+            return
+        }
+        if !json { print(Self.text(status)) }
+    }
+
+    static func text(_ s: PlugStatus) -> String {
+        [("relay", s.relay), ("led", "\(s.ledPattern)"), ("mode", s.mode), ("name", s.name),
+         ("identity", s.identity), ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
+         ("button", s.buttonHeld ? "held" : "released")]
+            .map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
+    }
+
+    static func timestamp() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "HH:mm:ss.SSS"
+        return f.string(from: Date())
+    }
+
+    private func connect() throws -> Int32 {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw failure("cannot create a socket for") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socket.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw ValidationError("socket path too long: \(socket)") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { let e = failure("cannot connect to"); close(fd); throw e }
+        return fd
+    }
+
+    private func failure(_ what: String) -> ExitCode {
+        let e = errno
+        var hint = ""
+        if e == ENOENT || e == ECONNREFUSED { hint = " (is plugd running?)" }
+        if e == EACCES { hint = " (are you in group plugd?)" }
+        printError("plugctl: \(what) \(socket): \(String(cString: strerror(e)))\(hint)")
+        return ExitCode(69)
+    }
 }
 
-/// Sends one request line and prints the reply lines until the daemon closes the connection.
-func send(_ request: String, to path: String) throws {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw failure("socket", path) }
-    defer { close(fd) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-        throw ValidationError("socket path too long: \(path)")
-    }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-        for (i, b) in bytes.enumerated() { raw[i] = b }
-    }
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Reads newline-terminated lines from a socket.
+struct LineReader {
+    let fd: Int32
+    var buffer: [UInt8] = []
+
+    mutating func next() -> [UInt8]? {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            let n = read(fd, &chunk, chunk.count)
+            if n <= 0 { return nil }
+            buffer += chunk[0..<n]
         }
     }
-    guard connected == 0 else { throw failure("cannot connect to", path) }
-    let line = Array((request + "\n").utf8)
-    guard write(fd, line, line.count) == line.count else { throw failure("cannot write to", path) }
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = read(fd, &buffer, buffer.count)
-        if n <= 0 { break }
-        print(String(decoding: buffer[0..<n], as: UTF8.self), terminator: "")
-    }
-}
-
-func failure(_ what: String, _ path: String) -> ExitCode {
-    let reason = String(cString: strerror(errno))
-    var hint = ""
-    if errno == ENOENT || errno == ECONNREFUSED { hint = " (is plugd running?)" }
-    if errno == EACCES { hint = " (are you in group plugd?)" }
-    let message = Array("plugctl: \(what) \(path): \(reason)\(hint)\n".utf8)
-    _ = write(STDERR_FILENO, message, message.count)
-    return ExitCode(69)
 }
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show relay, LED, mode, name and identity.")
-    @OptionGroup var options: SocketOption
-    @Flag(help: "Print JSON.") var json = false
-    func run() throws { try send(#"{"command":"status","json":\#(json)}"#, to: options.socket) }
+    @OptionGroup var connection: Connection
+    func run() throws { try connection.send(ControlRequestMessage(command: "status")) }
 }
 
 struct On: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Switch the relay on.")
-    @OptionGroup var options: SocketOption
-    func run() throws { try send(#"{"command":"on"}"#, to: options.socket) }
+    @OptionGroup var connection: Connection
+    func run() throws { try connection.send(ControlRequestMessage(command: "on")) }
 }
 
 struct Off: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Switch the relay off.")
-    @OptionGroup var options: SocketOption
-    func run() throws { try send(#"{"command":"off"}"#, to: options.socket) }
+    @OptionGroup var connection: Connection
+    func run() throws { try connection.send(ControlRequestMessage(command: "off")) }
 }
 
 struct Toggle: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Toggle the relay.")
-    @OptionGroup var options: SocketOption
-    func run() throws { try send(#"{"command":"toggle"}"#, to: options.socket) }
+    @OptionGroup var connection: Connection
+    func run() throws { try connection.send(ControlRequestMessage(command: "toggle")) }
 }
 
 struct Setup: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Complete setup (optionally naming the plug).")
-    @OptionGroup var options: SocketOption
-    @Option(help: "The plug's new name.") var name: String?
-    func run() throws {
-        var request = #"{"command":"setup""#
-        if let name {
-            let escaped = name.unicodeScalars.map { s -> String in
-                switch s {
-                case "\"": return "\\\""
-                case "\\": return "\\\\"
-                default:
-                    guard s.value < 0x20 else { return String(s) }
-                    let hex = String(s.value, radix: 16)
-                    return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                }
-            }.joined()
-            request += #","name":"\#(escaped)""#
-        }
-        try send(request + "}", to: options.socket)
+    static let configuration = CommandConfiguration(abstract: "Complete setup (optionally naming the plug) and leave setup mode.")
+    @OptionGroup var connection: Connection
+    @Option(help: "The plug's name (1 to 64 characters).") var name: String?
+    func validate() throws {
+        if let name, name.isEmpty || name.count > 64 { throw ValidationError("--name must be 1 to 64 characters") }
     }
+    func run() throws { try connection.send(ControlRequestMessage(command: "setup", name: name)) }
 }
 
 struct Reset: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Simple reset: setup mode, registration kept.")
-    @OptionGroup var options: SocketOption
-    func run() throws { try send(#"{"command":"reset"}"#, to: options.socket) }
+    static let configuration = CommandConfiguration(abstract: "Simple reset: setup mode; identity and registration kept.")
+    @OptionGroup var connection: Connection
+    func run() throws { try connection.send(ControlRequestMessage(command: "reset")) }
 }
 
 struct FactoryReset: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "factory-reset",
                                                     abstract: "Wipe all state and start as a new plug.")
-    @OptionGroup var options: SocketOption
+    @OptionGroup var connection: Connection
     @Flag(help: "Confirm: this cannot be undone.") var yes = false
     func validate() throws { guard yes else { throw ValidationError("factory-reset wipes all state; confirm with --yes") } }
-    func run() throws { try send(#"{"command":"factory-reset"}"#, to: options.socket) }
+    func run() throws { try connection.send(ControlRequestMessage(command: "factory-reset")) }
 }
 
 struct Deregister: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Remove the registration, then factory reset.")
-    @OptionGroup var options: SocketOption
+    @OptionGroup var connection: Connection
     @Flag(help: "Confirm: this cannot be undone.") var yes = false
     func validate() throws { guard yes else { throw ValidationError("deregister wipes all state; confirm with --yes") } }
-    func run() throws { try send(#"{"command":"deregister"}"#, to: options.socket) }
+    func run() throws { try connection.send(ControlRequestMessage(command: "deregister")) }
 }
 
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print events as they happen.")
-    @OptionGroup var options: SocketOption
-    func run() throws { try send(#"{"command":"watch"}"#, to: options.socket) }
+    @OptionGroup var connection: Connection
+    func run() throws { try connection.send(ControlRequestMessage(command: "watch")) }
 }

@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PlugConfig
 import PlugCore
 import PlugDaemon
 import PlugGPIO
 import PlugLibgpiod
+import PlugProtocol
 import PlugState
+import PlugSystemd
 import SystemPackage
 
 /// `plugd`: the smart-plug daemon.
@@ -15,122 +18,144 @@ struct Plugd: AsyncParsableCommand {
         commandName: "plugd",
         abstract: "Smart-plug daemon: relay, button and RGB LED on GPIO lines.",
         discussion: """
+            plugd reads its wiring and timings from the config file, restores the relay, and
+            serves plugctl on the control socket. Under systemd it logs to the journal with
+            structured fields (journalctl -u plugd PLUG_EVENT=relay) and notifies readiness.
+
             With --simulate, plugd runs its real logic on a simulated GPIO chip in this terminal:
             the relay and LED are drawn live, and the keyboard is the button (hold SPACE, or press
-            B to push and B again to let go). No hardware needed.
+            B to push and B again to let go). No hardware and no config file needed.
+
+            Exit codes: 0 stopped, 64 usage, 69 GPIO unavailable (chip missing, line busy,
+            permission), 73 state directory or control socket cannot be created, 78 bad config.
             """
     )
 
-    @Flag(help: "Run on a simulated GPIO chip in this terminal (keyboard = button).")
-    var simulate = false
+    @Option(help: "The config file.")
+    var config = PlugConfig.defaultPath
+
+    @Option(name: .customLong("check-config"), help: ArgumentHelp("Check a config file and exit (0 valid, 78 invalid).", valueName: "file"))
+    var checkConfig: String?
 
     @Option(help: "State directory (default: $STATE_DIRECTORY, else /var/lib/plugd; ./plugd-sim-state with --simulate).")
     var stateDir: String?
 
-    @Option(help: "Relay at power-on: off, on or last.")
-    var powerOn: PowerOnPolicy = .last
-
-    @Option(help: "When a short press toggles the relay: press or release.")
-    var toggleOn: ToggleEdge = .press
-
-    @Option(help: "GPIO chip: path, name, label or number.")
-    var chip = "gpiochip0"
-
-    @Option(help: "Relay line: offset or line name.")
-    var relay = "relay"
-
-    @Option(help: "Button line: offset or line name.")
-    var button = "button"
-
-    @Option(help: "LED lines red,green,blue: offsets or line names.")
-    var led = "led_r,led_g,led_b"
-
-    @Flag(help: "The relay board switches on when its input is low.")
-    var relayActiveLow = false
-
-    @Flag(help: "Common-anode LED: a colour lights when its line is low.")
-    var ledActiveLow = false
-
-    @Flag(help: "The button drives its line high when pressed (default: button to ground, active-low).")
-    var buttonActiveHigh = false
-
-    @Option(help: "Button line bias: pull-up, pull-down, disabled or as-is.")
-    var buttonBias: Bias = .pullUp
-
-    @Option(help: "Delay for coalescing state writes, in milliseconds.")
-    var writeDelayMs = 1000
-
-    func validate() throws {
-        guard led.split(separator: ",").count == 3 else {
-            throw ValidationError("--led needs three lines, red,green,blue (got \"\(led)\")")
-        }
-        guard writeDelayMs >= 0 else { throw ValidationError("--write-delay-ms must not be negative") }
-    }
-
-    /// The wiring given on the command line.
-    var wiring: Wiring {
-        func line(_ s: Substring) -> LineSelector { UInt32(s).map { .offset($0) } ?? .name(String(s)) }
-        let leds = led.split(separator: ",")
-        return Wiring(relay: LineSpec(chip: chip, line: line(relay[...]), activeLow: relayActiveLow),
-                      button: LineSpec(chip: chip, line: line(button[...]), activeLow: !buttonActiveHigh),
-                      buttonBias: buttonBias,
-                      red: LineSpec(chip: chip, line: line(leds[0]), activeLow: ledActiveLow),
-                      green: LineSpec(chip: chip, line: line(leds[1]), activeLow: ledActiveLow),
-                      blue: LineSpec(chip: chip, line: line(leds[2]), activeLow: ledActiveLow))
-    }
+    @Flag(help: "Run on a simulated GPIO chip in this terminal (keyboard = button).")
+    var simulate = false
 
     mutating func run() async throws {
-        var timings = PlugTimings()
-        timings.button.toggleOn = toggleOn
+        if let checkConfig {
+            let loaded = try loadConfig(checkConfig)
+            print("\(checkConfig): OK (relay \(loaded.wiring.relay), button \(loaded.wiring.button))")
+            return
+        }
         let clock = MonotonicClock()
         if simulate {
+            // The simulator needs no config file; an explicitly given one supplies timings.
+            let explicit = CommandLine.arguments.contains { $0 == "--config" || $0.hasPrefix("--config=") }
+            var timings = PlugTimings(), policy = PowerOnPolicy.last
+            if explicit { let c = try loadConfig(config); timings = c.timings; policy = c.powerOn }
             let dir = stateDir ?? "plugd-sim-state"
             let gpio = SimulatedGPIO(now: { clock.now })
             let screen = SimulatorScreen()
-            let runtime = try start(backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name),
-                                    stateDir: dir, timings: timings, sink: screen, clock: clock)
+            let runtime = try start(backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
+                                    policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
             try await TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
             return
         }
-        let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/plugd"
-        var logger = Logger(label: "plugd")
+        let settings = try loadConfig(config)
+        let journal = JournalLogHandler.stderrIsJournal
+        var logger = Logger(label: "plugd") { _ -> any LogHandler in
+            journal ? JournalLogHandler(identifier: "plugd") : SyslogStderrLogHandler()
+        }
         logger.logLevel = .info
-        let runtime = try start(backend: LibgpiodBackend(), wiring: wiring, stateDir: dir, timings: timings,
-                                sink: LoggerEventSink(logger: logger), clock: clock)
-        await runUntilSignalled(runtime, clock: clock)
+        let events = EventBroadcaster(inner: LoggerEventSink(logger: logger, messageIDs: MessageCatalog.ids))
+        let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/plugd"
+        let runtime = try start(backend: LibgpiodBackend(), wiring: settings.wiring, stateDir: dir, policy: settings.powerOn,
+                                timings: settings.timings, writeDelay: settings.writeDelay, sink: events, clock: clock)
+        let (requests, requestInput) = AsyncStream<ControlRequest>.makeStream()
+        let server = ControlServer(path: settings.controlSocket, requests: requestInput, events: events)
+        do {
+            try server.start()
+        } catch {
+            runtime.lines.release()
+            fail("\(error)")
+            throw ExitCode(73)
+        }
+        let notifier = SystemdNotifier()
+        notifier.ready(status: Self.statusLine(runtime.status(at: clock.now)))
+        await runUntilSignalled(runtime, clock: clock, requests: requests, notifier: notifier)
+        server.stop()
+    }
+
+    /// Loads the config or exits 78 (EX_CONFIG) with one line per problem — before any line is touched.
+    func loadConfig(_ path: String) throws -> PlugConfig {
+        do {
+            return try PlugConfig.load(path: path)
+        } catch let errors as ConfigErrors {
+            fail(errors.description)
+            throw ExitCode(78)
+        }
     }
 
     /// Opens the state and requests the lines; a failure is one clear line on stderr and the
     /// sysexits code: 69 (EX_UNAVAILABLE) for GPIO, 73 (EX_CANTCREAT) for the state directory.
-    func start(backend: any GPIOBackend, wiring: Wiring, stateDir: String, timings: PlugTimings,
-               sink: any EventSink, clock: MonotonicClock) throws -> PlugRuntime {
+    func start(backend: any GPIOBackend, wiring: Wiring, stateDir: String, policy: PowerOnPolicy, timings: PlugTimings,
+               writeDelay: Duration, sink: any EventSink, clock: MonotonicClock) throws -> PlugRuntime {
         do {
             return try PlugRuntime(backend: backend, wiring: wiring,
                                    store: StateStore(fs: PosixStateFileSystem(directory: FilePath(stateDir))),
-                                   policy: powerOn, timings: timings, writeDelay: .milliseconds(writeDelayMs),
-                                   sink: sink, now: clock.now)
+                                   policy: policy, timings: timings, writeDelay: writeDelay, sink: sink, now: clock.now)
         } catch {
-            FileHandle.standardError.write(Data("plugd: \(error)\n".utf8))
+            fail("\(error)")
             throw ExitCode(error is GPIOError ? 69 : 73)
         }
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops gracefully: the pending state is written and the
-    /// lines are released.
-    func runUntilSignalled(_ runtime: sending PlugRuntime, clock: MonotonicClock) async {
-        let loop = Task { await runtime.run(clock: clock) }
+    /// Runs until SIGTERM or SIGINT, then stops gracefully: STOPPING=1, the pending state is
+    /// written and the lines are released. Pings the watchdog if systemd asked for it, and keeps
+    /// STATUS= up to date.
+    func runUntilSignalled(_ runtime: sending PlugRuntime, clock: MonotonicClock,
+                           requests: AsyncStream<ControlRequest>, notifier: SystemdNotifier) async {
+        let loop = Task {
+            var last = ""
+            await runtime.run(clock: clock, requests: requests) { rt in
+                let line = Self.statusLine(rt.status(at: clock.now))
+                if line != last { notifier.status(line); last = line }
+            }
+        }
+        let watchdog = notifier.watchdogInterval.map { interval in
+            Task {
+                while !Task.isCancelled {
+                    notifier.watchdog()
+                    try? await Task.sleep(for: interval)
+                }
+            }
+        }
         let sources = [SIGTERM, SIGINT].map { sig -> any DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { loop.cancel() }
+            source.setEventHandler {
+                notifier.stopping()
+                loop.cancel()
+            }
             source.resume()
             return source
         }
         await loop.value
+        watchdog?.cancel()
         sources.forEach { $0.cancel() }
     }
-}
 
-extension PowerOnPolicy: ExpressibleByArgument {}
-extension ToggleEdge: ExpressibleByArgument {}
-extension Bias: ExpressibleByArgument {}
+    /// The `STATUS=` line: what `systemctl status plugd` shows.
+    static func statusLine(_ s: PlugStatus) -> String {
+        var line = "relay \(s.relay), LED \(s.ledPattern), \(s.mode)"
+        if let fault = s.fault { line += ", FAULT: \(fault)" }
+        return line
+    }
+
+    func fail(_ message: String) {
+        let lines = message.split(separator: "\n").map { "plugd: \($0)\n" }.joined()
+        FileHandle.standardError.write(Data(lines.utf8))
+    }
+}

@@ -188,15 +188,15 @@ final class Rig {
         let gpio = rig.gpio, dir = rig.dir
         let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
                                       policy: .last, sink: CollectingEventSink(), now: clock.now)
-        let (inputs, commands) = AsyncStream<PlugMachine.Input>.makeStream()
-        let task = Task { await runtime.run(clock: clock, inputs: inputs) }
+        let (inputs, commands) = AsyncStream<ControlRequest>.makeStream()
+        let task = Task { await runtime.run(clock: clock, requests: inputs) }
         func settle() async { for _ in 0..<50 { await Task.yield() } }
         await settle()
         rig.gpio.press()
         await settle()
         for _ in 0..<10 { clock.advance(by: .milliseconds(10)); await settle() }
         #expect(rig.relay)
-        commands.yield(.command(.off, source: .control))
+        commands.yield(ControlRequest(input: .command(.off, source: .control), reply: { _ in }))
         await settle()
         #expect(!rig.relay)
         task.cancel()

@@ -38,14 +38,40 @@ sample_led() { local t0; t0=$(date +%s%N); local seen=""
   while (( ($(date +%s%N) - t0) / 1000000 < $1 )); do seen="$seen $(led)"; sleep 0.03; done
   echo $seen | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 
+PLUGCTL=${PLUGCTL:-$(dirname "$PLUGD")/plugctl}
+RUN=$(mktemp -d)
+SOCK=$RUN/control.sock
+# config [CHIP [RELAY_LINE [BIAS]]]: a config file for the gpio-sim chip; prints its path
+config() {
+  local f; f=$(mktemp --suffix=.toml)
+  cat > "$f" <<TOML
+[gpio]
+chip = "${1:-$GPIOSIM_CHIP}"
+[relay]
+line = "${2:-relay}"
+[button]
+line = "button"
+bias = "${3:-pull-up}"
+[led]
+red = "led_r"
+green = "led_g"
+blue = "led_b"
+[state]
+write_delay_ms = 0
+[control]
+socket = "$SOCK"
+TOML
+  echo "$f"
+}
+
 STATE= PID= LOG=
-# start_plugd REGISTERED RELAY_ON [plugd args...]: a plug with that saved state, started
+# start_plugd REGISTERED RELAY_ON [BIAS]: a plug with that saved state, started
 start_plugd() {
-  local registered=$1 relay_on=$2; shift 2
+  local registered=$1 relay_on=$2 bias=${3:-pull-up}
   STATE=$(mktemp -d); LOG=$(mktemp)
   printf '{"identity":"11111111-2222-3333-4444-555555555555","name":"vm","registered":%s,"relayOn":%s,"version":1}\n' \
     "$registered" "$relay_on" > "$STATE/state.json"
-  "$PLUGD" --chip "$GPIOSIM_CHIP" --state-dir "$STATE" --write-delay-ms 0 "$@" > "$LOG" 2>&1 &
+  "$PLUGD" --config "$(config "" "" "$bias")" --state-dir "$STATE" > "$LOG" 2>&1 &
   PID=$!
   until_true 20 grep -q "PLUG_EVENT=started" "$LOG" || { echo "plugd did not start:"; cat "$LOG"; return 1; }
 }
@@ -72,7 +98,15 @@ check "second press turns it off" until_true 2 relay_is 0
 # two builtin writes apart: low for microseconds, far below the 50 ms debounce
 for _ in 1 2 3 4 5; do press; release; done; sleep 0.5
 check "glitches shorter than the debounce are not presses" relay_is 0
+out=$("$PLUGCTL" on --socket "$SOCK"); rc=$?
+check "plugctl on: relay on (rc $rc)" until_true 1 relay_is 1
+check "plugctl status says on" grep -q "^relay *on" <<<"$("$PLUGCTL" status --socket "$SOCK")"
+check "plugctl status --json" grep -q '"relay":"on"' <<<"$("$PLUGCTL" status --json --socket "$SOCK")"
+"$PLUGCTL" off --socket "$SOCK" >/dev/null
+check "plugctl off: relay off" relay_is 0
+check "events carry structured fields (<N> prefix on stderr)" grep -q '^<6>Relay off (control).*PLUG_EVENT=relay.*PLUG_RELAY=off' "$LOG"
 check "stops cleanly on SIGTERM" stop_plugd
+check "relay state written at stop" grep -q '"relayOn" : false' "$STATE/state.json"
 
 echo "== relay restored at start (power-on policy last)"
 start_plugd true true
@@ -114,7 +148,7 @@ stop_plugd
 echo "== start-up hold: no toggle, LED off at 12 s, release = factory reset"
 # as-is bias: a pull-up request would make gpio-sim release the simulated button
 press
-start_plugd true true --button-bias as-is
+start_plugd true true as-is
 sleep 6
 check "no toggle at start (relay still on)" relay_is 1
 check "no red stage for a start-up hold (blue)" led_is 001
@@ -129,20 +163,30 @@ stop_plugd
 echo "== errors"
 gpioset --mode=signal "$GPIOSIM_CHIP" "$(offset relay)=0" & HOLDER=$!
 sleep 0.3
-out=$("$PLUGD" --chip "$GPIOSIM_CHIP" --state-dir "$(mktemp -d)" 2>&1); rc=$?
+out=$("$PLUGD" --config "$(config)" --state-dir "$(mktemp -d)" 2>&1); rc=$?
 check "line busy: exit 69 ($out)" [ $rc = 69 ]
 check "line busy: says busy" grep -q "busy" <<<"$out"
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
-out=$("$PLUGD" --chip gpiochip99 --state-dir "$(mktemp -d)" 2>&1); rc=$?
+out=$("$PLUGD" --config "$(config gpiochip99)" --state-dir "$(mktemp -d)" 2>&1); rc=$?
 check "chip missing: exit 69 ($out)" [ $rc = 69 ]
 check "chip missing: names the chip" grep -q "gpiochip99 not found" <<<"$out"
-out=$("$PLUGD" --chip "$GPIOSIM_CHIP" --relay no_such_line --state-dir "$(mktemp -d)" 2>&1); rc=$?
+out=$("$PLUGD" --config "$(config "" no_such_line)" --state-dir "$(mktemp -d)" 2>&1); rc=$?
 check "unknown line name: exit 69 ($out)" [ $rc = 69 ]
 check "unknown line name: names it" grep -q '"no_such_line" not found' <<<"$out"
 d=$(mktemp -d); chmod 777 "$d"
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PLUGD" --chip "$GPIOSIM_CHIP" --state-dir "$d" 2>&1); rc=$?
+cfg=$(config); chmod 644 "$cfg"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PLUGD" --config "$cfg" --state-dir "$d" 2>&1); rc=$?
 check "permission denied: exit 69 ($out)" [ $rc = 69 ]
 check "permission denied: says so" grep -q "permission denied" <<<"$out"
+bad_cfg=$(config); sed -i 's/^line = "relay"/line = "relay"\nactive_low = "yes"/' "$bad_cfg"
+# The relay line is held elsewhere: were any line requested before the config is checked,
+# plugd would fail with 69 (busy) instead of 78.
+gpioset --mode=signal "$GPIOSIM_CHIP" "$(offset relay)=0" & HOLDER=$!
+sleep 0.3
+out=$("$PLUGD" --config "$bad_cfg" --state-dir "$(mktemp -d)" 2>&1); rc=$?
+check "bad config: exit 78 before any line is requested ($out)" [ $rc = 78 ]
+check "bad config: names file and key" grep -q "$bad_cfg: relay.active_low: must be true or false" <<<"$out"
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
 check "no line left held after the failures" gpioset "$GPIOSIM_CHIP" 0=0 1=1 2=0 3=0 4=0
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import PlugCore
+import PlugProtocol
+import Synchronization
+
+/// Serves the control socket (`/run/plugd/control.sock`, mode 0660): one JSON request line per
+/// connection, answered by the run loop; `watch` then streams events.
+///
+/// Each client has its own thread with receive/send timeouts and a bounded request size, so a
+/// malformed, oversized, silent or slow client gets an error or is dropped, never stalls the
+/// plug, and never crashes the daemon. At most `maxClients` are served at once.
+public final class ControlServer: Sendable {
+    public let path: String
+    private let requests: AsyncStream<ControlRequest>.Continuation
+    private let events: EventBroadcaster
+    private let listener = Atomic<Int32>(-1)
+    private let active = Atomic<Int>(0)
+    /// The most clients served at once; more get an error reply.
+    public let maxClients: Int
+    /// How long a client may take to send its request, or to take a reply.
+    public let timeout: Duration
+
+    public init(path: String, requests: AsyncStream<ControlRequest>.Continuation, events: EventBroadcaster,
+                maxClients: Int = 32, timeout: Duration = .seconds(5)) {
+        self.path = path
+        self.requests = requests
+        self.events = events
+        self.maxClients = maxClients
+        self.timeout = timeout
+    }
+
+    /// Creates the socket (replacing a stale one), makes it 0660, and starts accepting.
+    public func start() throws {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ControlServerError("socket", path, errno) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw ControlServerError("bind", path, ENAMETOOLONG)
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        unlink(path)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, chmod(path, 0o660) == 0, listen(fd, 16) == 0 else {
+            let e = errno
+            close(fd)
+            throw ControlServerError("bind", path, e)
+        }
+        listener.store(fd, ordering: .releasing)
+        Thread.detachNewThread { [self] in acceptLoop(fd) }
+    }
+
+    /// Stops accepting and removes the socket.
+    public func stop() {
+        let fd = listener.exchange(-1, ordering: .acquiringAndReleasing)
+        guard fd >= 0 else { return }
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        unlink(path)
+    }
+
+    private func acceptLoop(_ fd: Int32) {
+        while listener.load(ordering: .acquiring) == fd {
+            let client = accept(fd, nil, nil)
+            if client < 0 {
+                if errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE {
+                    if errno == EMFILE || errno == ENFILE { usleep(100_000) }
+                    continue
+                }
+                return
+            }
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+            if active.add(1, ordering: .relaxed).newValue > maxClients {
+                send(client, ControlProtocol.line(ControlReply.failure("too many clients; try again")))
+                close(client)
+                active.subtract(1, ordering: .relaxed)
+                continue
+            }
+            Thread.detachNewThread { [self] in
+                serve(client)
+                close(client)
+                active.subtract(1, ordering: .relaxed)
+            }
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let request: ControlRequestMessage
+        switch readRequest(fd) {
+        case .failure(let refused):
+            send(fd, ControlProtocol.line(ControlReply.failure(refused.reason)))
+            return
+        case .success(let r):
+            request = r
+        }
+        let input: PlugMachine.Input?
+        switch request.command {
+        case "status", "watch": input = nil
+        case "on": input = .command(.on, source: .control)
+        case "off": input = .command(.off, source: .control)
+        case "toggle": input = .command(.toggle, source: .control)
+        case "setup":
+            if let name = request.name, name.isEmpty || name.count > 64 || name.contains(where: { $0.isNewline }) {
+                send(fd, ControlProtocol.line(ControlReply.failure("a name must be 1 to 64 characters on one line")))
+                return
+            }
+            input = .command(.setup(name: request.name), source: .control)
+        case "reset": input = .command(.simpleReset, source: .control)
+        case "factory-reset": input = .command(.factoryReset, source: .control)
+        case "deregister": input = .command(.deregister, source: .control)
+        default:
+            send(fd, ControlProtocol.line(ControlReply.failure(
+                "unknown command \"\(request.command)\"; known: \(ControlRequestMessage.commands.sorted().joined(separator: ", "))")))
+            return
+        }
+        let reply = Mutex<ControlReply?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        requests.yield(ControlRequest(input: input) { r in
+            reply.withLock { $0 = r }
+            done.signal()
+        })
+        guard done.wait(timeout: .now() + .seconds(Int(timeout.components.seconds))) == .success,
+              let answer = reply.withLock({ $0 }) else {
+            send(fd, ControlProtocol.line(ControlReply.failure("the daemon did not answer in time")))
+            return
+        }
+        guard send(fd, ControlProtocol.line(answer)), request.command == "watch", answer.ok else { return }
+        watch(fd)
+    }
+
+    /// Streams events to the client until it disconnects or falls behind.
+    private func watch(_ fd: Int32) {
+        let gone = DispatchSemaphore(value: 0)
+        let id = events.subscribe { [self] event in
+            let message = ControlEventMessage(event: event.name, message: event.message,
+                                              priority: event.priority.rawValue, fields: event.fields)
+            if !send(fd, ControlProtocol.line(message)) { gone.signal() }
+        }
+        // Wait for the client to hang up (read returns 0) or for a failed write.
+        var tv = timeval(tv_sec: 0, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        Thread.detachNewThread {
+            var byte: UInt8 = 0
+            while recv(fd, &byte, 1, 0) > 0 {}
+            gone.signal()
+        }
+        gone.wait()
+        events.unsubscribe(id)
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    private struct Refused: Error { let reason: String }
+
+    private func readRequest(_ fd: Int32) -> Result<ControlRequestMessage, Refused> {
+        let tooLarge = Refused(reason: "request too large (at most \(ControlProtocol.maxRequestBytes) bytes)")
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        while !data.contains(0x0A) {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n < 0 { return .failure(Refused(reason: errno == EAGAIN ? "timed out waiting for a request" : "read error")) }
+            if n == 0 { break }
+            data += buffer[0..<n]
+            if data.count > ControlProtocol.maxRequestBytes, !data.contains(0x0A) { return .failure(tooLarge) }
+        }
+        if let newline = data.firstIndex(of: 0x0A) { data = Array(data[..<newline]) }
+        if data.count > ControlProtocol.maxRequestBytes { return .failure(tooLarge) }
+        guard !data.isEmpty else { return .failure(Refused(reason: "empty request")) }
+        do {
+            return .success(try JSONDecoder().decode(ControlRequestMessage.self, from: Data(data)))
+        } catch {
+            return .failure(Refused(reason: "malformed request: expected one JSON object like {\"command\":\"status\"}"))
+        }
+    }
+
+    @discardableResult
+    private func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
+            sent += n
+        }
+        return true
+    }
+}
+
+/// The control socket could not be created.
+public struct ControlServerError: Error, CustomStringConvertible {
+    public var description: String
+
+    init(_ op: String, _ path: String, _ e: Int32) {
+        description = "cannot \(op) control socket \(path): \(String(cString: strerror(e)))"
+    }
+}

@@ -1,0 +1,14 @@
+/// `MESSAGE_ID`s of plugd's key events, matching `systemd/plugd.catalog` (for `journalctl -x`).
+/// These identifiers are stable: never change one, add new ones.
+public enum MessageCatalog {
+    public static let ids: [String: String] = [
+        "started": "670d187110394391b7e555448f684f4c",
+        "simple_reset": "8cec77fd43e74e0fb2858c628f82ecc4",
+        "factory_reset_started": "a729d6a2f0a04608b185d9243ec87f4e",
+        "factory_reset_complete": "9d94f66632324c17a18ead208b6867b8",
+        "stuck_button": "b126dbd571ca478eb71a4b96ec80e0fc",
+        "fault": "074e0106c1bb428b95bec4f6e0e2c955",
+        "state_corrupt": "aa99c35ef1bf4461ad530027cf1d70da",
+        "deregistered": "af4937b583ee41df9ed62b1806f3c7c6",
+    ]
+}

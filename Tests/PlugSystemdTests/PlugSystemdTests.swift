@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import PlugSystemd
+
+@Suite struct JournalFormattingTests {
+    @Test func metadataKeysBecomeValidJournalFieldNames() {
+        #expect(journalFieldName("PLUG_EVENT") == "PLUG_EVENT")
+        #expect(journalFieldName("plug.hold-ms") == "PLUG_HOLD_MS")
+        #expect(journalFieldName("_SYSTEMD_UNIT") == "SYSTEMD_UNIT")   // no trusted-field spoofing
+        #expect(journalFieldName("__") == "FIELD")
+    }
+
+    @Test func stderrLinesCarryThePriorityPrefixAndStayOneLine() {
+        #expect(SyslogStderrLogHandler.format(priority: 4, message: "Button stuck\nreally", fields: " PLUG_EVENT=stuck_button")
+                == "<4>Button stuck really PLUG_EVENT=stuck_button\n")
+        #expect(syslogPriority(.notice) == 5)
+        #expect(syslogPriority(.error) == 3)
+    }
+}
+
+@Suite struct MessageCatalogTests {
+    let catalog = try! String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../systemd/plugd.catalog").standardized.path, encoding: .utf8)
+
+    @Test func everyMessageIDHasACatalogEntryAndEveryEntryIsUsed() {
+        let entries = Set(catalog.split(separator: "\n").filter { $0.hasPrefix("-- ") }.map { String($0.dropFirst(3)) })
+        #expect(entries == Set(MessageCatalog.ids.values))
+        for id in MessageCatalog.ids.values {
+            #expect(id.count == 32 && id.allSatisfy(\.isHexDigit), "\(id)")
+        }
+        #expect(Set(MessageCatalog.ids.values).count == MessageCatalog.ids.count)   // no id used twice
+    }
+}
