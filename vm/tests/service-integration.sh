@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Full-system test, run by `./scripts/test vm` with VM_INIT=systemd: systemd is PID 1 in the VM,
+# with journald and udevd. Installs plugd with scripts/install, lets udev apply the project's
+# rule to the gpio-sim chip, starts plugd.service (unprivileged user plugd, hardened unit),
+# presses the button through gpio-sim, and checks the relay line, plugctl and the journal.
+# Prints PASS/FAIL per check and "N passed, N failed" last.
+set -u
+cd "$(dirname "$0")/../.."
+[ "$(cat /proc/1/comm)" = systemd ] || { echo "needs systemd as PID 1 (VM_INIT=systemd vm/run-in-vm ...)"; exit 2; }
+passed=0 failed=0
+ok()  { echo "PASS $*"; passed=$((passed + 1)); }
+bad() { echo "FAIL $*"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+until_true() { local limit=$1; shift; local t0; t0=$(date +%s%N)
+  while ! "$@"; do (( ($(date +%s%N) - t0) / 1000000 > limit * 1000 )) && return 1; sleep 0.05; done; }
+offset() { local i=0 n; for n in ${GPIOSIM_LINES//,/ }; do [ "$n" = "$1" ] && { echo $i; return; }; i=$((i+1)); done; }
+relay_is() { [ "$(cat "$GPIOSIM_SYSFS/sim_gpio$(offset relay)/value")" = "$1" ]; }
+press()   { echo pull-down > "$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull"; }
+release() { echo pull-up > "$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull"; }
+journal_has() { journalctl -u plugd --no-pager -o export "$@" 2>/dev/null | grep -q .; }
+release
+
+echo "== install"
+BIN_DIR=$PWD/.build/debug ./scripts/install > /tmp/install.log 2>&1
+check "scripts/install succeeds" [ $? = 0 ] || cat /tmp/install.log
+check "user and group plugd exist" getent passwd plugd
+udevadm settle
+check "udev gives group plugd the gpio-sim chip ($(stat -c '%G %a' /dev/$GPIOSIM_CHIP))" \
+  [ "$(stat -c '%G %a' "/dev/$GPIOSIM_CHIP")" = "plugd 660" ]
+cat > /etc/plugd/plugd.toml <<TOML
+[gpio]
+chip = "$GPIOSIM_CHIP"
+[relay]
+line = "relay"
+[button]
+line = "button"
+[led]
+red = "led_r"
+green = "led_g"
+blue = "led_b"
+[state]
+write_delay_ms = 200
+TOML
+check "plugd --check-config accepts it" plugd --check-config /etc/plugd/plugd.toml
+
+echo "== start"
+check "systemctl start plugd (Type=notify: returns after READY=1)" systemctl start plugd
+check "active" systemctl is-active --quiet plugd
+pid=$(systemctl show -p MainPID --value plugd)
+check "runs as user plugd ($(ps -o user= -p "$pid"))" [ "$(ps -o user= -p "$pid")" = plugd ]
+check "STATUS= shows the plug ($(systemctl show -p StatusText --value plugd))" \
+  grep -q "relay off" <<<"$(systemctl show -p StatusText --value plugd)"
+check "watchdog pinged" [ "$(systemctl show -p WatchdogTimestampMonotonic --value plugd)" != 0 ]
+check "control socket 0660 group plugd ($(stat -c '%G %a' /run/plugd/control.sock))" \
+  [ "$(stat -c '%G %a' /run/plugd/control.sock)" = "plugd 660" ]
+
+echo "== press the button"
+press; sleep 0.3; release
+check "relay line on" until_true 5 relay_is 1
+check "plugctl status (root) says on" grep -q "^relay *on" <<<"$(plugctl status)"
+useradd -M -G plugd alice 2>/dev/null; useradd -M bob 2>/dev/null
+check "plugctl as a member of group plugd" bash -c "setpriv --reuid=alice --regid=alice --init-groups plugctl off >/dev/null"
+check "relay line off again" until_true 5 relay_is 0
+out=$(setpriv --reuid=bob --regid=bob --init-groups plugctl status 2>&1); rc=$?
+check "plugctl as a non-member: refused, exit 69 ($out)" [ $rc = 69 ]
+
+echo "== journal"
+check "relay event with fields (PLUG_EVENT, PLUG_RELAY, PLUG_SOURCE)" journal_has PLUG_EVENT=relay PLUG_RELAY=on PLUG_SOURCE=button
+check "short press with PLUG_HOLD_MS" bash -c "journalctl -u plugd -o export PLUG_EVENT=short_press | grep -q '^PLUG_HOLD_MS=[0-9]'"
+check "control command logged with its source" journal_has PLUG_EVENT=relay PLUG_SOURCE=control
+check "started entry has its MESSAGE_ID" journal_has MESSAGE_ID=670d187110394391b7e555448f684f4c
+check "journalctl -x shows the catalog text" grep -q "Subject: plugd started" <<<"$(journalctl -u plugd -x --no-pager MESSAGE_ID=670d187110394391b7e555448f684f4c)"
+check "priorities set (info)" journal_has PLUG_EVENT=relay PRIORITY=6
+check "no warnings or errors in the journal" [ -z "$(journalctl -u plugd --no-pager -o cat -p warning)" ]
+stray=$(journalctl -u plugd _COMM=plugd --no-pager -o export | awk 'BEGIN{RS=""} !/\nPLUG_EVENT=/{n++} END{print n+0}')
+check "every entry from plugd is a structured event ($stray stray)" [ "$stray" = 0 ]
+journalctl -u plugd --no-pager -n 6 -o cat | sed 's/^/    journal: /'
+
+echo "== stop and restore"
+plugctl on >/dev/null
+check "systemctl stop plugd" systemctl stop plugd
+check "state saved at stop (relay on)" grep -q '"relayOn" : true' /var/lib/plugd/state.json
+check "state directory is private (700 plugd)" [ "$(stat -c '%U %a' /var/lib/plugd/)" = "plugd 700" ]
+systemctl start plugd
+check "relay restored on at start" relay_is 1
+systemctl stop plugd
+
+echo "== bad config"
+sed -i 's/^line = "relay"/line = "relay"\nactive_low = "yes"/' /etc/plugd/plugd.toml
+systemctl start plugd 2>/dev/null
+check "start fails" [ "$(systemctl is-active plugd)" != active ]
+sleep 3
+check "exit status 78 ($(systemctl show -p ExecMainStatus --value plugd))" [ "$(systemctl show -p ExecMainStatus --value plugd)" = 78 ]
+check "not restarted in a loop ($(systemctl show -p NRestarts --value plugd) restarts)" [ "$(systemctl show -p NRestarts --value plugd)" = 0 ]
+check "journal names the file and key" grep -q "relay.active_low: must be true or false" <<<"$(journalctl -u plugd --no-pager -o cat)"
+
+echo "== hardening"
+systemd-analyze security plugd --no-pager 2>/dev/null | tail -1 | sed 's/^/    /'
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
