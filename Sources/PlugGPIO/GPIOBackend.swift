@@ -64,6 +64,16 @@ public protocol OutputLine: AnyObject, Sendable {
     func release()
 }
 
+/// Output lines requested together and set together: the LED's red, green and blue. Where the
+/// backend can (lines on one chip), `set(_:)` changes them in one operation, so a colour change
+/// never passes through another colour.
+public protocol OutputGroup: AnyObject, Sendable {
+    /// Drives every line to its logical level, in the order requested.
+    func set(_ values: [Bool]) throws
+    /// Gives the lines back to the kernel.
+    func release()
+}
+
 /// A button edge: the logical level after it (`pressed`) and the kernel's timestamp.
 public struct ButtonEdge: Sendable, Equatable {
     public var pressed: Bool
@@ -91,6 +101,38 @@ public protocol GPIOBackend: Sendable {
     /// Requests `spec` as an output whose initial logical level is `initial`, set in the request
     /// itself so the line never glitches.
     func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine
+    /// Requests `specs` as outputs set together, with `initial` logical levels.
+    func requestOutputs(_ specs: [LineSpec], initial: [Bool], consumer: String) throws -> any OutputGroup
     /// Requests `spec` as an input with `bias` and both-edge events.
     func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine
+}
+
+extension GPIOBackend {
+    /// By default, lines are requested and set one by one (`requestSeparateOutputs`).
+    public func requestOutputs(_ specs: [LineSpec], initial: [Bool], consumer: String) throws -> any OutputGroup {
+        try requestSeparateOutputs(specs, initial: initial, consumer: consumer)
+    }
+
+    /// One request per line, set one after another. If a request fails, the lines already taken
+    /// are released.
+    public func requestSeparateOutputs(_ specs: [LineSpec], initial: [Bool], consumer: String) throws -> any OutputGroup {
+        var taken: [any OutputLine] = []
+        do {
+            for (spec, value) in zip(specs, initial) {
+                taken.append(try requestOutput(spec, initial: value, consumer: consumer))
+            }
+        } catch {
+            taken.forEach { $0.release() }
+            throw error
+        }
+        return SeparateOutputs(lines: taken)
+    }
+}
+
+/// An `OutputGroup` made of separately requested lines.
+final class SeparateOutputs: OutputGroup {
+    let lines: [any OutputLine]
+    init(lines: [any OutputLine]) { self.lines = lines }
+    func set(_ values: [Bool]) throws { for (line, v) in zip(lines, values) { try line.set(v) } }
+    func release() { lines.forEach { $0.release() } }
 }

@@ -33,23 +33,26 @@ public struct Wiring: Sendable, Equatable {
 /// The plug's lines, all requested (and so held) together.
 public final class PlugLines: Sendable {
     public let relay: any OutputLine
-    public let red: any OutputLine
-    public let green: any OutputLine
-    public let blue: any OutputLine
+    /// The LED's red, green and blue lines, set together.
+    public let led: any OutputGroup
     public let button: any ButtonLine
 
     /// Requests every line of `wiring`: the relay with `relayOn` as its initial level, the LED
     /// dark, the button as an input. If any request fails, the lines already taken are released.
     public init(backend: any GPIOBackend, wiring: Wiring, relayOn: Bool, consumer: String = "plugd") throws {
-        var taken: [any OutputLine] = []
+        relay = try backend.requestOutput(wiring.relay, initial: relayOn, consumer: consumer)
         do {
-            relay = try backend.requestOutput(wiring.relay, initial: relayOn, consumer: consumer); taken.append(relay)
-            red = try backend.requestOutput(wiring.red, initial: false, consumer: consumer); taken.append(red)
-            green = try backend.requestOutput(wiring.green, initial: false, consumer: consumer); taken.append(green)
-            blue = try backend.requestOutput(wiring.blue, initial: false, consumer: consumer); taken.append(blue)
+            led = try backend.requestOutputs([wiring.red, wiring.green, wiring.blue], initial: [false, false, false],
+                                             consumer: consumer)
+        } catch {
+            relay.release()
+            throw error
+        }
+        do {
             button = try backend.requestButton(wiring.button, bias: wiring.buttonBias, consumer: consumer)
         } catch {
-            taken.forEach { $0.release() }
+            relay.release()
+            led.release()
             throw error
         }
     }
@@ -57,14 +60,13 @@ public final class PlugLines: Sendable {
     /// Shows `color` on the LED lines.
     public func show(_ color: LEDColor) throws {
         let l = color.lines
-        try red.set(l.red)
-        try green.set(l.green)
-        try blue.set(l.blue)
+        try led.set([l.red, l.green, l.blue])
     }
 
     /// Releases every line.
     public func release() {
         button.release()
-        [relay, red, green, blue].forEach { $0.release() }
+        led.release()
+        relay.release()
     }
 }

@@ -133,6 +133,32 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
         return SimOutput(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow)
     }
 
+    /// Lines set together change under one lock, as one bulk set does in the kernel.
+    public func requestOutputs(_ specs: [LineSpec], initial: [Bool], consumer: String) throws -> any OutputGroup {
+        var taken: [(chip: String, index: Int, activeLow: Bool)] = []
+        do {
+            for spec in specs { taken.append((spec.chip, try take(spec, consumer: consumer, activeLow: spec.activeLow), spec.activeLow)) }
+        } catch {
+            taken.forEach { free(chip: $0.chip, index: $0.index) }
+            throw error
+        }
+        let group = SimOutputGroup(gpio: self, lines: taken)
+        try group.set(initial)
+        return group
+    }
+
+    fileprivate func setPhysical(_ lines: [(chip: String, index: Int, level: Bool)]) {
+        let callback = state.withLock { s -> (@Sendable () -> Void)? in
+            var changed = false
+            for l in lines where s.chips[l.chip]![l.index].physical != l.level {
+                s.chips[l.chip]![l.index].physical = l.level
+                changed = true
+            }
+            return changed ? s.onChange : nil
+        }
+        callback?()
+    }
+
     public func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine {
         let index = try take(spec, consumer: consumer, activeLow: spec.activeLow)
         // An open contact reads its bias level; pull-up with an active-low button = released.
@@ -168,6 +194,18 @@ private final class SimOutput: OutputLine {
     }
     func set(_ active: Bool) throws { gpio.setPhysical(chip: chip, index: index, active != activeLow) }
     func release() { gpio.free(chip: chip, index: index) }
+}
+
+private final class SimOutputGroup: OutputGroup {
+    let gpio: SimulatedGPIO
+    let lines: [(chip: String, index: Int, activeLow: Bool)]
+    init(gpio: SimulatedGPIO, lines: [(chip: String, index: Int, activeLow: Bool)]) {
+        self.gpio = gpio; self.lines = lines
+    }
+    func set(_ values: [Bool]) throws {
+        gpio.setPhysical(zip(lines, values).map { ($0.chip, $0.index, $1 != $0.activeLow) })
+    }
+    func release() { lines.forEach { gpio.free(chip: $0.chip, index: $0.index) } }
 }
 
 private final class SimButton: ButtonLine {

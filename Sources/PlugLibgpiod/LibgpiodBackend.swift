@@ -29,6 +29,33 @@ public final class LibgpiodBackend: GPIOBackend {
         return LibgpiodOutput(handle: handle, spec: spec)
     }
 
+    /// Lines on one chip with one polarity are requested as one bulk request and set with one
+    /// ioctl, so the LED never shows an in-between colour; otherwise one request per line.
+    public func requestOutputs(_ specs: [LineSpec], initial: [Bool], consumer: String) throws -> any OutputGroup {
+        guard let first = specs.first, specs.allSatisfy({ $0.chip == first.chip && $0.activeLow == first.activeLow }),
+              specs.count <= Int(GPIOD_LINE_BULK_MAX_LINES) else {
+            return try requestSeparateOutputs(specs, initial: initial, consumer: consumer)
+        }
+        let chip = try LineHandle.openChip(first)
+        var bulk = gpiod_line_bulk()
+        gpiod_line_bulk_init(&bulk)
+        for spec in specs {
+            guard let line = LineHandle.findLine(chip, spec) else {
+                gpiod_chip_close(chip)
+                throw GPIOError.lineNotFound(chip: spec.chip, line: spec.line.description)
+            }
+            gpiod_line_bulk_add(&bulk, line)
+        }
+        let flags = first.activeLow ? Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
+        let values = initial.map { Int32($0 ? 1 : 0) }
+        if gpiod_line_request_bulk_output_flags(&bulk, consumer, flags, values) != 0 {
+            let e = errno
+            gpiod_chip_close(chip)
+            throw Self.requestError(e, specs.map(\.description).joined(separator: ", "))
+        }
+        return LibgpiodOutputGroup(chip: chip, bulk: bulk, description: specs.map(\.description).joined(separator: ", "))
+    }
+
     public func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine {
         let handle = try LineHandle(spec)
         var flags = Int32(0)
@@ -47,11 +74,13 @@ public final class LibgpiodBackend: GPIOBackend {
         return try LibgpiodButton(handle: handle, spec: spec)
     }
 
-    static func requestError(_ e: Int32, _ spec: LineSpec) -> GPIOError {
+    static func requestError(_ e: Int32, _ spec: LineSpec) -> GPIOError { requestError(e, spec.description) }
+
+    static func requestError(_ e: Int32, _ lines: String) -> GPIOError {
         switch e {
-        case EBUSY: .lineBusy(spec.description)
-        case EACCES, EPERM: .permissionDenied(spec.description)
-        default: .io("requesting \(spec): \(String(cString: strerror(e)))")
+        case EBUSY: .lineBusy(lines)
+        case EACCES, EPERM: .permissionDenied(lines)
+        default: .io("requesting \(lines): \(String(cString: strerror(e)))")
         }
     }
 }
@@ -62,19 +91,28 @@ final class LineHandle: @unchecked Sendable {
     let line: OpaquePointer
     private let closed = Atomic<Bool>(false)
 
-    init(_ spec: LineSpec) throws {
+    /// Opens the spec's chip by path, name, label or number.
+    static func openChip(_ spec: LineSpec) throws -> OpaquePointer {
         guard let chip = gpiod_chip_open_lookup(spec.chip) else {
             switch errno {
             case EACCES, EPERM: throw GPIOError.permissionDenied("GPIO chip \(spec.chip)")
             default: throw GPIOError.chipNotFound(spec.chip)
             }
         }
-        let found: OpaquePointer?
+        return chip
+    }
+
+    /// The spec's line on an open chip, by offset or name.
+    static func findLine(_ chip: OpaquePointer, _ spec: LineSpec) -> OpaquePointer? {
         switch spec.line {
-        case .offset(let o): found = gpiod_chip_get_line(chip, o)
-        case .name(let n): found = gpiod_chip_find_line(chip, n)
+        case .offset(let o): gpiod_chip_get_line(chip, o)
+        case .name(let n): gpiod_chip_find_line(chip, n)
         }
-        guard let found else {
+    }
+
+    init(_ spec: LineSpec) throws {
+        let chip = try Self.openChip(spec)
+        guard let found = Self.findLine(chip, spec) else {
             gpiod_chip_close(chip)
             throw GPIOError.lineNotFound(chip: spec.chip, line: spec.line.description)
         }
@@ -108,6 +146,40 @@ final class LibgpiodOutput: OutputLine {
     }
 
     func release() { handle.close() }
+}
+
+/// Lines of one chip requested in bulk: one ioctl sets them all.
+/// `@unchecked Sendable`: the C bulk struct (line pointers) is only touched under `lock`.
+final class LibgpiodOutputGroup: OutputGroup, @unchecked Sendable {
+    private let chip: OpaquePointer
+    private var bulkStorage: gpiod_line_bulk
+    private let lock = NSLock()
+    private let closed = Atomic<Bool>(false)
+    private let description: String
+
+    init(chip: OpaquePointer, bulk: gpiod_line_bulk, description: String) {
+        self.chip = chip
+        bulkStorage = bulk
+        self.description = description
+    }
+
+
+    func set(_ values: [Bool]) throws {
+        guard !closed.load(ordering: .acquiring) else { throw GPIOError.io("\(description) was released") }
+        let ints = values.map { Int32($0 ? 1 : 0) }
+        lock.lock()
+        let result = gpiod_line_set_value_bulk(&bulkStorage, ints)
+        lock.unlock()
+        if result != 0 { throw GPIOError.io("setting \(description): \(String(cString: strerror(errno)))") }
+    }
+
+    func release() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        lock.lock()
+        gpiod_line_release_bulk(&bulkStorage)
+        lock.unlock()
+        gpiod_chip_close(chip)
+    }
 }
 
 final class LibgpiodButton: ButtonLine, @unchecked Sendable {
