@@ -115,28 +115,39 @@ struct LineReader {
     }
 }
 
-struct Status: ParsableCommand {
+/// A subcommand that sends one fixed request.
+protocol SocketCommand: ParsableCommand {
+    /// The request's `command`.
+    static var request: String { get }
+    var connection: Connection { get }
+}
+
+extension SocketCommand {
+    func run() throws { try connection.send(ControlRequestMessage(command: Self.request)) }
+}
+
+struct Status: SocketCommand {
     static let configuration = CommandConfiguration(abstract: "Show relay, LED, mode, name and identity.")
+    static let request = "status"
     @OptionGroup var connection: Connection
-    func run() throws { try connection.send(ControlRequestMessage(command: "status")) }
 }
 
-struct On: ParsableCommand {
+struct On: SocketCommand {
     static let configuration = CommandConfiguration(abstract: "Switch the relay on.")
+    static let request = "on"
     @OptionGroup var connection: Connection
-    func run() throws { try connection.send(ControlRequestMessage(command: "on")) }
 }
 
-struct Off: ParsableCommand {
+struct Off: SocketCommand {
     static let configuration = CommandConfiguration(abstract: "Switch the relay off.")
+    static let request = "off"
     @OptionGroup var connection: Connection
-    func run() throws { try connection.send(ControlRequestMessage(command: "off")) }
 }
 
-struct Toggle: ParsableCommand {
+struct Toggle: SocketCommand {
     static let configuration = CommandConfiguration(abstract: "Toggle the relay.")
+    static let request = "toggle"
     @OptionGroup var connection: Connection
-    func run() throws { try connection.send(ControlRequestMessage(command: "toggle")) }
 }
 
 struct Setup: ParsableCommand {
@@ -149,10 +160,10 @@ struct Setup: ParsableCommand {
     func run() throws { try connection.send(ControlRequestMessage(command: "setup", name: name)) }
 }
 
-struct Reset: ParsableCommand {
+struct Reset: SocketCommand {
     static let configuration = CommandConfiguration(abstract: "Simple reset: setup mode; identity and registration kept.")
+    static let request = "reset"
     @OptionGroup var connection: Connection
-    func run() throws { try connection.send(ControlRequestMessage(command: "reset")) }
 }
 
 struct FactoryReset: ParsableCommand {
@@ -172,8 +183,8 @@ struct Deregister: ParsableCommand {
     func run() throws { try connection.send(ControlRequestMessage(command: "deregister")) }
 }
 
-struct Watch: ParsableCommand {
+struct Watch: SocketCommand {
     static let configuration = CommandConfiguration(abstract: "Print events as they happen.")
+    static let request = "watch"
     @OptionGroup var connection: Connection
-    func run() throws { try connection.send(ControlRequestMessage(command: "watch")) }
 }

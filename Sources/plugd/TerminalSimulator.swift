@@ -7,15 +7,13 @@ import Foundation
 import PlugCore
 import PlugDaemon
 import PlugGPIO
+import PlugProtocol
 import Synchronization
 
 /// What the simulator screen shows, updated from the run loop.
 struct SimulatorSnapshot: Sendable {
-    var relayOn = false
-    var led: LEDColor = .off
-    var mode = ""
-    var name = ""
-    var identity = ""
+    /// The plug as `plugctl status` would show it.
+    var status: PlugStatus?
     var buttonDown: MonotonicInstant?
     var events: [String] = []
 }
@@ -38,7 +36,7 @@ final class SimulatorScreen: EventSink, Sendable {
     func render(now: MonotonicInstant) {
         let s = snapshot.withLock { $0 }
         let dot: String
-        switch s.led {
+        switch s.status.flatMap({ LEDColor(rawValue: $0.led) }) ?? .off {
         case .off: dot = "\u{1B}[90m○ off\u{1B}[0m"
         case .red: dot = "\u{1B}[1;31m● red\u{1B}[0m"
         case .green: dot = "\u{1B}[1;32m● green\u{1B}[0m"
@@ -46,7 +44,7 @@ final class SimulatorScreen: EventSink, Sendable {
         case .orange: dot = "\u{1B}[1;33m● orange\u{1B}[0m"
         case .white: dot = "\u{1B}[1;37m● white\u{1B}[0m"
         }
-        let relay = s.relayOn ? "\u{1B}[1;32mON \u{1B}[0m" : "\u{1B}[90moff\u{1B}[0m"
+        let relay = s.status?.relay == "on" ? "\u{1B}[1;32mON \u{1B}[0m" : "\u{1B}[90moff\u{1B}[0m"
         var button = "released"
         if let down = s.buttonDown {
             button = String(format: "HELD %.1f s", Double(down.duration(to: now).nanoseconds) / 1e9)
@@ -56,7 +54,7 @@ final class SimulatorScreen: EventSink, Sendable {
         out += "  relay   \(relay)\r\n"
         out += "  LED     \(dot)\r\n"
         out += "  button  \(button)\r\n"
-        out += "  mode    \(s.mode)   name \"\(s.name)\"   id \(s.identity.prefix(8))\r\n\r\n"
+        out += "  mode    \(s.status?.mode ?? "")   name \"\(s.status?.name ?? "")\"   id \(s.status?.identity.prefix(8) ?? "")\r\n\r\n"
         out += "  events (newest last; the daemon sends these to the journal):\r\n"
         for e in s.events { out += "    \(e)\r\n" }
         FileHandle.standardOutput.write(Data(out.utf8))
@@ -88,21 +86,11 @@ struct TerminalSimulator {
             while read(STDIN_FILENO, &byte, 1) == 1 { keyInput.yield(byte) }
             keyInput.finish()
         }
-        let screen = self.screen, clock = self.clock, gpio = self.gpio
+        let screen = self.screen, clock = self.clock
         let loop = Task {
             await runtime.run(clock: clock) { rt in
-                screen.snapshot.withLock { s in
-                    s.relayOn = gpio.level(line: "relay")
-                    s.led = gpio.ledColor() ?? .off
-                    s.name = rt.machine.state.name
-                    s.identity = rt.machine.state.identity.uuidString
-                    switch rt.machine.mode {
-                    case .normal: s.mode = "normal"
-                    case .setup: s.mode = "SETUP"
-                    case .factoryResetting: s.mode = "FACTORY RESET"
-                    case .resetComplete: s.mode = "reset complete"
-                    }
-                }
+                let status = rt.status(at: clock.now)
+                screen.snapshot.withLock { $0.status = status }
                 screen.render(now: clock.now)
             }
         }
