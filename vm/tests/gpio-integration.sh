@@ -22,22 +22,31 @@ V_B=$GPIOSIM_SYSFS/sim_gpio$(offset led_b)/value
 PULL=$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull
 relay() { local v; read -r v < "$V_RELAY"; echo "$v"; }
 led()   { local r g b; read -r r < "$V_R"; read -r g < "$V_G"; read -r b < "$V_B"; echo "$r$g$b"; }
+led_into() { local r g b; read -r r < "$V_R"; read -r g < "$V_G"; read -r b < "$V_B"; printf -v "$1" '%s' "$r$g$b"; }
 press()   { echo pull-down > "$PULL"; }
 release() { echo pull-up > "$PULL"; }
+# Timing loops fork nothing (under emulation a fork can take longer than an LED phase): the clock
+# is bash's $EPOCHREALTIME and the sleep a read with a timeout on a FIFO nobody writes to.
+NAP=$(mktemp -u); mkfifo "$NAP"; exec 9<>"$NAP"; rm "$NAP"
+nap() { read -r -t "$1" -u 9; }
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $(( t / 1000 )); }
 until_true() { # until_true SECONDS COMMAND...: poll every 20 ms
-  local limit=$1; shift; local t0; t0=$(date +%s%N)
+  local limit=$1; shift; local t0; t0=$(now_ms)
   while ! "$@"; do
-    (( ($(date +%s%N) - t0) / 1000000 > limit * 1000 )) && return 1
-    sleep 0.02
+    (( $(now_ms) - t0 > limit * 1000 )) && return 1
+    nap 0.02
   done
+  return 0   # (a while loop returns its body's last status: the nap's timeout)
 }
+# click: a finger's short press — 300 ms down, then up, then the 50 ms debounce allowed to pass
+# (a release and a new press closer than the debounce are one bouncing press, rightly)
+click() { press; nap 0.3; release; nap 0.15; }
 led_is()   { [ "$(led)" = "$1" ]; }
 relay_is() { [ "$(relay)" = "$1" ]; }
 # sample_led MILLISECONDS: the distinct LED values seen, sorted, space-separated
-sample_led() { local t0; t0=$(date +%s%N); local seen=""
-  while (( ($(date +%s%N) - t0) / 1000000 < $1 )); do seen="$seen $(led)"; sleep 0.03; done
-  echo $seen | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
-
+sample_led() { local t0 n=0 v; t0=$(now_ms); local -A seen=()
+  while (( $(now_ms) - t0 < $1 )); do led_into v; seen[$v]=1; n=$((n + 1)); nap 0.01; done
+  echo "${!seen[@]}" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//'; }
 PLUGCTL=${PLUGCTL:-$(dirname "$PLUGD")/plugctl}
 RUN=$(mktemp -d)
 SOCK=$RUN/control.sock
@@ -73,7 +82,8 @@ start_plugd() {
     "$registered" "$relay_on" > "$STATE/state.json"
   "$PLUGD" --config "$(config "" "" "$bias")" --state-dir "$STATE" > "$LOG" 2>&1 &
   PID=$!
-  until_true 20 grep -q "PLUG_EVENT=started" "$LOG" || { echo "plugd did not start:"; cat "$LOG"; return 1; }
+  if until_true 20 grep -q "PLUG_EVENT=started" "$LOG"; then ok "plugd started"
+  else bad "plugd did not start: $(cat "$LOG")"; return 1; fi
 }
 stop_plugd() {
   [ -n "$PID" ] || return 0
@@ -90,10 +100,10 @@ start_plugd true false
 sleep 1   # the three start-up flashes
 check "relay starts off (restored)" relay_is 0
 check "LED off with relay off" led_is 000
-press; sleep 0.3; release
+click
 check "press turns the relay on" until_true 2 relay_is 1
 check "LED solid blue with relay on" until_true 1 led_is 001
-press; sleep 0.3; release
+click
 check "second press turns it off" until_true 2 relay_is 0
 # two builtin writes apart: low for microseconds, far below the 50 ms debounce
 for _ in 1 2 3 4 5; do press; release; done; sleep 0.5
@@ -118,7 +128,7 @@ start_plugd true false
 sleep 1
 press; sleep 5.6
 check "LED solid red after 5 s" led_is 100
-release
+release; nap 0.15   # the release is debounced first
 seen=$(sample_led 2500)
 check "setup mode blinks blue (saw: $seen)" [ "$seen" = "000 001" ]
 check "identity kept" [ "$(identity)" = 11111111-2222-3333-4444-555555555555 ]
