@@ -40,9 +40,6 @@ public final class EventBroadcaster: EventSink, Sendable {
         _ = subscribers.withLock { $0.removeValue(forKey: id) }
     }
 
-    /// The number of current subscribers.
-    public var subscriberCount: Int { subscribers.withLock { $0.count } }
-
     public func record(_ event: PlugEvent) {
         inner.record(event)
         let all = subscribers.withLock { Array($0) }
