@@ -104,15 +104,6 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
         }
     }
 
-    fileprivate func setPhysical(chip: String, index: Int, _ level: Bool) {
-        let callback = state.withLock { s -> (@Sendable () -> Void)? in
-            guard s.chips[chip]![index].physical != level else { return nil }
-            s.chips[chip]![index].physical = level
-            return s.onChange
-        }
-        callback?()
-    }
-
     fileprivate func physical(chip: String, index: Int) -> Bool {
         state.withLock { $0.chips[chip]![index].physical }
     }
@@ -129,7 +120,7 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
 
     public func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine {
         let index = try take(spec, consumer: consumer, activeLow: spec.activeLow)
-        setPhysical(chip: spec.chip, index: index, initial != spec.activeLow)
+        setPhysical([(spec.chip, index, initial != spec.activeLow)])
         return SimOutput(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow)
     }
 
@@ -147,6 +138,7 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
         return group
     }
 
+    /// Sets physical levels under one lock, then tells the watcher once if anything changed.
     fileprivate func setPhysical(_ lines: [(chip: String, index: Int, level: Bool)]) {
         let callback = state.withLock { s -> (@Sendable () -> Void)? in
             var changed = false
@@ -192,7 +184,7 @@ private final class SimOutput: OutputLine {
     init(gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool) {
         self.gpio = gpio; self.chip = chip; self.index = index; self.activeLow = activeLow
     }
-    func set(_ active: Bool) throws { gpio.setPhysical(chip: chip, index: index, active != activeLow) }
+    func set(_ active: Bool) throws { gpio.setPhysical([(chip, index, active != activeLow)]) }
     func release() { gpio.free(chip: chip, index: index) }
 }
 
