@@ -19,9 +19,7 @@ public final class LibgpiodBackend: GPIOBackend {
 
     public func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine {
         let handle = try LineHandle(spec)
-        var flags = Int32(0)
-        if spec.activeLow { flags |= Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) }
-        if gpiod_line_request_output_flags(handle.line, consumer, flags, initial ? 1 : 0) != 0 {
+        if gpiod_line_request_output_flags(handle.line, consumer, Self.flags(activeLow: spec.activeLow), initial ? 1 : 0) != 0 {
             let e = errno
             handle.close()
             throw Self.requestError(e, spec)
@@ -46,20 +44,19 @@ public final class LibgpiodBackend: GPIOBackend {
             }
             gpiod_line_bulk_add(&bulk, line)
         }
-        let flags = first.activeLow ? Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
         let values = initial.map { Int32($0 ? 1 : 0) }
-        if gpiod_line_request_bulk_output_flags(&bulk, consumer, flags, values) != 0 {
+        let description = specs.map(\.description).joined(separator: ", ")
+        if gpiod_line_request_bulk_output_flags(&bulk, consumer, Self.flags(activeLow: first.activeLow), values) != 0 {
             let e = errno
             gpiod_chip_close(chip)
-            throw Self.requestError(e, specs.map(\.description).joined(separator: ", "))
+            throw Self.requestError(e, description)
         }
-        return LibgpiodOutputGroup(chip: chip, bulk: bulk, description: specs.map(\.description).joined(separator: ", "))
+        return LibgpiodOutputGroup(chip: chip, bulk: bulk, description: description)
     }
 
     public func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine {
         let handle = try LineHandle(spec)
-        var flags = Int32(0)
-        if spec.activeLow { flags |= Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) }
+        var flags = Self.flags(activeLow: spec.activeLow)
         switch bias {
         case .pullUp: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP)
         case .pullDown: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN)
@@ -72,6 +69,11 @@ public final class LibgpiodBackend: GPIOBackend {
             throw Self.requestError(e, spec)
         }
         return try LibgpiodButton(handle: handle, spec: spec)
+    }
+
+    /// The request flags for a line's polarity.
+    static func flags(activeLow: Bool) -> Int32 {
+        activeLow ? Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
     }
 
     static func requestError(_ e: Int32, _ spec: LineSpec) -> GPIOError { requestError(e, spec.description) }
