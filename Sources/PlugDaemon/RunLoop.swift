@@ -70,14 +70,17 @@ extension PlugRuntime {
         lines.release()
     }
 
-    /// Carries out a control request and replies with the status after it.
+    /// Carries out a control request and replies with the status after it. During a factory
+    /// reset the machine itself refuses the command (and logs `command_rejected`); the reply says so.
     func answer(_ request: ControlRequest, at now: MonotonicInstant) {
         if let input = request.input {
-            guard machine.acceptsCommands else {
+            handle(.tick, at: now)   // bring the machine up to now before asking
+            let accepted = machine.acceptsCommands
+            handle(input, at: now)
+            guard accepted else {
                 request.reply(.failure("a factory reset is in progress; try again in a few seconds"))
                 return
             }
-            handle(input, at: now)
         }
         request.reply(.success(status(at: now)))
     }
