@@ -31,8 +31,8 @@ struct Plugd: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The config file.")
-    var config = PlugConfig.defaultPath
+    @Option(help: ArgumentHelp("The config file (default: \(PlugConfig.defaultPath)).", valueName: "file"))
+    var config: String?
 
     @Option(name: .customLong("check-config"), help: ArgumentHelp("Check a config file and exit (0 valid, 78 invalid).", valueName: "file"))
     var checkConfig: String?
@@ -51,10 +51,9 @@ struct Plugd: AsyncParsableCommand {
         }
         let clock = MonotonicClock()
         if simulate {
-            // The simulator needs no config file; an explicitly given one supplies timings.
-            let explicit = CommandLine.arguments.contains { $0 == "--config" || $0.hasPrefix("--config=") }
+            // The simulator needs no config file; one given with --config supplies timings.
             var timings = PlugTimings(), policy = PowerOnPolicy.last
-            if explicit { let c = try loadConfig(config); timings = c.timings; policy = c.powerOn }
+            if let config { let c = try loadConfig(config); timings = c.timings; policy = c.powerOn }
             let dir = stateDir ?? "plugd-sim-state"
             let gpio = SimulatedGPIO(now: { clock.now })
             let screen = SimulatorScreen()
@@ -63,7 +62,7 @@ struct Plugd: AsyncParsableCommand {
             try await TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
             return
         }
-        let settings = try loadConfig(config)
+        let settings = try loadConfig(config ?? PlugConfig.defaultPath)
         let journal = JournalLogHandler.stderrIsJournal
         var logger = Logger(label: "plugd") { _ -> any LogHandler in
             journal ? JournalLogHandler(identifier: "plugd") : SyslogStderrLogHandler()
