@@ -43,6 +43,17 @@ struct Plugd: AsyncParsableCommand {
     @Flag(help: "Run on a simulated GPIO chip in this terminal (keyboard = button).")
     var simulate = false
 
+    @Flag(help: """
+        With --simulate: no terminal UI; run as the service does (config, control socket, log, \
+        sd_notify) on the simulated chip. Lines 'press' and 'release' on stdin move the button.
+        """)
+    var headless = false
+
+    func validate() throws {
+        if headless && !simulate { throw ValidationError("--headless goes with --simulate") }
+        if headless && config == nil { throw ValidationError("--simulate --headless needs --config (for the control socket and timings)") }
+    }
+
     mutating func run() async throws {
         if let checkConfig {
             let loaded = try loadConfig(checkConfig)
@@ -50,7 +61,7 @@ struct Plugd: AsyncParsableCommand {
             return
         }
         let clock = MonotonicClock()
-        if simulate {
+        if simulate && !headless {
             // The simulator needs no config file; one given with --config supplies timings.
             var timings = PlugTimings(), policy = PowerOnPolicy.last
             if let config { let c = try loadConfig(config); timings = c.timings; policy = c.powerOn }
@@ -70,7 +81,15 @@ struct Plugd: AsyncParsableCommand {
         logger.logLevel = .info
         let events = EventBroadcaster(inner: LoggerEventSink(logger: logger, messageIDs: MessageCatalog.ids))
         let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/plugd"
-        let runtime = try start(backend: LibgpiodBackend(), wiring: settings.wiring, stateDir: dir, policy: settings.powerOn,
+        let backend: any GPIOBackend, wiring: Wiring
+        if headless {
+            let gpio = SimulatedGPIO(now: { clock.now })
+            Self.followButtonCommands(gpio)
+            (backend, wiring) = (gpio, .named(chip: SimulatedGPIO.standardChip.name))
+        } else {
+            (backend, wiring) = (LibgpiodBackend(), settings.wiring)
+        }
+        let runtime = try start(backend: backend, wiring: wiring, stateDir: dir, policy: settings.powerOn,
                                 timings: settings.timings, writeDelay: settings.writeDelay, sink: events, clock: clock)
         let (requests, requestInput) = AsyncStream<ControlRequest>.makeStream()
         let server = ControlServer(path: settings.controlSocket, requests: requestInput, events: events)
@@ -144,6 +163,20 @@ struct Plugd: AsyncParsableCommand {
         await loop.value
         watchdog?.cancel()
         sources.forEach { $0.cancel() }
+    }
+
+    /// `--simulate --headless`: a thread reads stdin; a line `press` pushes the simulated button,
+    /// `release` lets it go (timestamped on arrival). Anything else is ignored; EOF ends the thread.
+    static func followButtonCommands(_ gpio: SimulatedGPIO) {
+        Thread.detachNewThread {
+            while let line = readLine() {
+                switch line.trimmingCharacters(in: .whitespaces) {
+                case "press": gpio.press()
+                case "release": gpio.release()
+                default: break
+                }
+            }
+        }
     }
 
     /// The `STATUS=` line: what `systemctl status plugd` shows.
