@@ -1,0 +1,99 @@
+"""Start the real plugd binary headless (`plugd --simulate --headless`) and talk to its control
+socket, for the host-side fault campaigns. Standard library only."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.environ.get("PLUGD_BIN", os.path.join(ROOT, ".build", "debug"))
+PLUGD = os.path.join(BIN, "plugd")
+
+CONFIG = """\
+[relay]
+line = "relay"
+[button]
+line = "button"
+[led]
+red = "led_r"
+green = "led_g"
+blue = "led_b"
+[state]
+write_delay_ms = 0
+[control]
+socket = "{socket}"
+"""
+
+
+def request(sock_path, payload, timeout=5.0):
+    """Sends one request (bytes, or a dict encoded as a JSON line) and returns the reply line
+    decoded as JSON, or raises OSError/ValueError."""
+    if isinstance(payload, dict):
+        payload = (json.dumps(payload) + "\n").encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(sock_path)
+        s.sendall(payload)
+        data = b""
+        while b"\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return json.loads(data.split(b"\n", 1)[0])
+
+
+class Plug:
+    """One plugd process on a simulated chip, with its own state directory and socket."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.state_dir = os.path.join(workdir, "state")
+        self.socket = os.path.join(workdir, "control.sock")
+        self.config = os.path.join(workdir, "plugd.toml")
+        self.log = os.path.join(workdir, "plugd.log")
+        with open(self.config, "w") as f:
+            f.write(CONFIG.format(socket=self.socket))
+        self.proc = None
+
+    def start(self, timeout=10.0):
+        """Starts plugd and waits until it answers `status`; returns that status."""
+        if os.path.exists(self.socket):
+            os.unlink(self.socket)  # a kill -9 leaves it behind; plugd replaces it anyway
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [PLUGD, "--simulate", "--headless", "--config", self.config, "--state-dir", self.state_dir],
+            stdin=subprocess.PIPE, stdout=logf, stderr=logf)
+        logf.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"plugd exited with {self.proc.returncode}: {self.tail()}")
+            try:
+                reply = request(self.socket, {"command": "status"}, timeout=1.0)
+                if reply.get("ok"):
+                    return reply["status"]
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.002)
+        raise RuntimeError(f"plugd did not answer within {timeout} s: {self.tail()}")
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def tail(self, n=5):
+        try:
+            with open(self.log, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
