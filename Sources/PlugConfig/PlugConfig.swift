@@ -196,7 +196,7 @@ struct ConfigReader {
     mutating func line(_ table: String, _ key: String) -> LineSelector? {
         guard let v = value(table, key) else { fail("\(table).\(key)", "is required (a line offset or line name)"); return nil }
         if let i = v.int {
-            guard (0...Int(UInt32.max)).contains(i) else { fail("\(table).\(key)", "must be an offset ≥ 0 (got \(i))"); return nil }
+            guard (0...Int(UInt32.max)).contains(i) else { fail("\(table).\(key)", "must be an offset from 0 to \(UInt32.max) (got \(i))"); return nil }
             return .offset(UInt32(i))
         }
         if let s = v.string, !s.isEmpty { return .name(s) }

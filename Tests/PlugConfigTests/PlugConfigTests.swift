@@ -67,7 +67,7 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         ]),
         (minimal + "\n[button.extra]\n", ["bad.toml: button.extra: unknown key"]),
         (minimal.replacingOccurrences(of: "line = \"button\"", with: "line = 17"), ["bad.toml: button.line: is the same line as relay.line"]),
-        (minimal.replacingOccurrences(of: "line = 17", with: "line = -1"), ["bad.toml: relay.line: must be an offset ≥ 0 (got -1)"]),
+        (minimal.replacingOccurrences(of: "line = 17", with: "line = -1"), ["bad.toml: relay.line: must be an offset from 0 to 4294967295 (got -1)"]),
         (minimal.replacingOccurrences(of: "line = 17", with: "line = \"\""), ["bad.toml: relay.line: must be a line offset (number) or a line name (non-empty string)"]),
         (minimal.replacingOccurrences(of: "line = 17", with: "line = true"), ["bad.toml: relay.line: must be a line offset"]),
         (minimal + "\n[power]\non = \"sometimes\"\n", ["bad.toml: power.on: must be one of \"off\", \"on\", \"last\" (got \"sometimes\")"]),
