@@ -170,6 +170,26 @@ check "relay off" relay_is 0
 check "new identity" until_true 2 bash -c "! grep -q 11111111-2222 '$STATE/state.json'"
 stop_plugd
 
+echo "== stuck at start-up for 60 s: never resets"
+press
+start_plugd true true as-is
+sleep 13
+check "LED off after 12 s" led_is 000
+sleep 18.5   # 31.5 s held: past the 30 s stuck limit
+check "stuck button logged at 30 s" grep -q "PLUG_EVENT=stuck_button " "$LOG"
+check "LED back to normal after the cancel (relay on: blue)" led_is 001
+sleep 29     # 60 s held
+check "relay still on after 60 s held" relay_is 1
+# (nothing was written, so state.json is still the compact file start_plugd wrote)
+check "identity kept after 60 s held" grep -q '"identity" *: *"11111111-2222-3333-4444-555555555555"' "$STATE/state.json"
+release
+check "release after the cancel is logged" until_true 2 grep -q "PLUG_EVENT=stuck_button_released" "$LOG"
+sleep 1
+check "no factory reset at any point" bash -c "! grep -q 'PLUG_EVENT=factory_reset' '$LOG'"
+check "identity and registration kept" grep -q '"identity" *: *"11111111-2222-3333-4444-555555555555".*"registered" *: *true' "$STATE/state.json"
+check "relay still on" relay_is 1
+stop_plugd
+
 echo "== errors"
 gpioset --mode=signal "$GPIOSIM_CHIP" "$(offset relay)=0" & HOLDER=$!
 sleep 0.3

@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""Benchmarks, run inside the gpio-sim VM by scripts/bench: plugd and the Python baseline
+(bench/baseline.py) measured the same way in the same run, printed as a Markdown table.
+
+For each subject:
+  start -> READY   time from exec to READY=1 on $NOTIFY_SOCKET (median of --starts runs)
+  press -> relay   bench/press-latency: gpio-sim pull write to the relay's value change, minus
+                   the 50 ms debounce, over --presses presses (p50, p99, max)
+  CPU / 1000       user+system CPU time of the process over those presses, per 1000 presses
+  RSS              VmRSS after the presses
+  idle wake-ups    context switches of all the process's threads (sampled every 200 ms) over
+                   --idle seconds with the relay on and the LED steady, per minute; plugd also
+                   under WatchdogSec=30
+Everything runs under QEMU's software emulation (TCG): absolute times are many times a real
+board's; the two subjects are comparable with each other."""
+import argparse
+import glob
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEBOUNCE_US = 50_000
+SYSFS = os.environ["GPIOSIM_SYSFS"]
+NAMES = os.environ["GPIOSIM_LINES"].split(",")
+PULL = f"{SYSFS}/sim_gpio{NAMES.index('button')}/pull"
+RELAY = f"{SYSFS}/sim_gpio{NAMES.index('relay')}/value"
+
+
+def proc_cpu_s(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_status(pid, key):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def thread_switches(pid):
+    """{thread id: voluntary + involuntary context switches} for every thread of the process."""
+    out = {}
+    for status in glob.glob(f"/proc/{pid}/task/*/status"):
+        try:
+            out[status.split("/")[4]] = sum(int(line.split()[1]) for line in open(status)
+                                            if line.startswith(("voluntary_ctxt", "nonvoluntary_ctxt")))
+        except OSError:
+            pass  # a thread that ended meanwhile
+    return out
+
+
+class Subject:
+    def __init__(self, name, argv, work):
+        self.name, self.argv, self.work = name, argv, work
+        self.proc = None
+
+    def start(self, extra_env=None):
+        """Starts the subject; returns seconds from exec to READY=1."""
+        path = os.path.join(self.work, "notify.sock")
+        if os.path.exists(path):
+            os.unlink(path)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.bind(path)
+            s.settimeout(60)
+            env = dict(os.environ, NOTIFY_SOCKET=path, **(extra_env or {}))
+            t0 = time.monotonic()
+            self.proc = subprocess.Popen(self.argv, env=env, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.work, self.name + ".log"), "ab"))
+            while True:
+                msg = s.recv(4096)
+                if b"READY=1" in msg.split(b"\n"):
+                    return time.monotonic() - t0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def press(count):
+    out = subprocess.run([os.path.join(ROOT, ".build", "bench", "press-latency"), PULL, RELAY, str(count)],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def idle_per_minute(pid, seconds):
+    """Context switches of all threads over `seconds`, per minute. Threads come and go (thread
+    pools retire idle workers), so every thread is sampled every 200 ms and its increments are
+    added up; a thread born in the window counts from zero. A thread that ends loses at most
+    its last 200 ms."""
+    time.sleep(2)   # let the start-up flashes and the last press settle
+    last = thread_switches(pid)
+    total = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.2)
+        now = thread_switches(pid)
+        total += sum(n - last.get(tid, 0) for tid, n in now.items())
+        last = now
+    return total * 60 / seconds
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def measure(subject, args):
+    r = {}
+    starts = []
+    for i in range(args.starts):
+        starts.append(subject.start())
+        if i < args.starts - 1:
+            subject.stop()
+    r["ready"] = statistics.median(starts)
+    pid = subject.proc.pid
+    time.sleep(1.5)   # plugd's three start-up flashes
+    cpu0 = proc_cpu_s(pid)
+    lat = [us - DEBOUNCE_US for us in press(args.presses)]
+    cpu = proc_cpu_s(pid) - cpu0
+    r["p50"], r["p99"], r["max"], r["min"] = pct(lat, 50) / 1000, pct(lat, 99) / 1000, max(lat) / 1000, min(lat) / 1000
+    r["cpu_per_1000"] = cpu / args.presses * 1000
+    r["rss"] = proc_status(pid, "VmRSS") / 1024
+    if args.presses % 2 == 0:
+        press(1)   # relay on: the LED is solid blue, a steady LED
+    r["idle"] = idle_per_minute(pid, args.idle)
+    subject.stop()
+    if subject.name == "plugd":
+        subject.start({"WATCHDOG_USEC": "30000000"})
+        r["idle_watchdog"] = idle_per_minute(subject.proc.pid, args.idle)
+        subject.stop()
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--presses", type=int, default=200)
+    ap.add_argument("--idle", type=float, default=60.0)
+    ap.add_argument("--starts", type=int, default=3)
+    ap.add_argument("--plugd", default=os.path.join(ROOT, ".build", "release", "plugd"))
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="plugd-bench-")
+    open(PULL, "w").write("pull-up")
+    config = os.path.join(work, "plugd.toml")
+    with open(config, "w") as f:
+        f.write(f'[gpio]\nchip = "{os.environ["GPIOSIM_CHIP"]}"\n[relay]\nline = "relay"\n[button]\nline = "button"\n'
+                f'[led]\nred = "led_r"\ngreen = "led_g"\nblue = "led_b"\n[control]\nsocket = "{work}/control.sock"\n')
+    # A registered plug (an unregistered one is in setup mode: its LED blinks, so it is not idle).
+    state = os.path.join(work, "state")
+    os.mkdir(state)
+    with open(os.path.join(state, "state.json"), "w") as f:
+        f.write('{"identity":"11111111-2222-3333-4444-555555555555","name":"bench","registered":true,'
+                '"relayOn":false,"version":1}\n')
+    subjects = [
+        Subject("plugd", [args.plugd, "--config", config, "--state-dir", state], work),
+        Subject("baseline", ["/usr/bin/python3", os.path.join(ROOT, "bench", "baseline.py"), os.environ["GPIOSIM_CHIP"]], work),
+    ]
+    results = {}
+    for s in subjects:
+        print(f"bench: measuring {s.name} ...", file=sys.stderr, flush=True)
+        results[s.name] = measure(s, args)
+    p, b = results["plugd"], results["baseline"]
+    print(f"\nkernel {os.uname().release}, QEMU TCG, {os.cpu_count()} vCPUs; {args.presses} presses, "
+          f"{args.idle:.0f} s idle, median of {args.starts} starts\n")
+    print("| figure | plugd | Python baseline |")
+    print("|---|---:|---:|")
+    print(f"| press -> relay latency p50 (minus 50 ms debounce) | {p['p50']:.2f} ms | {b['p50']:.2f} ms |")
+    print(f"| press -> relay latency p99 | {p['p99']:.2f} ms | {b['p99']:.2f} ms |")
+    print(f"| press -> relay latency min / max | {p['min']:.2f} / {p['max']:.2f} ms | {b['min']:.2f} / {b['max']:.2f} ms |")
+    print(f"| idle wake-ups per minute, LED steady | {p['idle']:.1f} | {b['idle']:.1f} |")
+    print(f"| idle wake-ups per minute under WatchdogSec=30 | {p['idle_watchdog']:.1f} | n/a |")
+    print(f"| RSS after the presses | {p['rss']:.1f} MiB | {b['rss']:.1f} MiB |")
+    print(f"| CPU time per 1000 presses | {p['cpu_per_1000']:.2f} s | {b['cpu_per_1000']:.2f} s |")
+    print(f"| start -> READY=1 | {p['ready']:.2f} s | {b['ready']:.2f} s |")
+
+
+if __name__ == "__main__":
+    main()
