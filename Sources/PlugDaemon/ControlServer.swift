@@ -14,7 +14,7 @@ import Synchronization
 /// plug, and never crashes the daemon. At most `maxClients` are served at once.
 public final class ControlServer: Sendable {
     public let path: String
-    private let requests: AsyncStream<ControlRequest>.Continuation
+    private let submit: @Sendable (ControlRequest) -> Void
     private let events: EventBroadcaster
     private let listener = Atomic<Int32>(-1)
     private let active = Atomic<Int>(0)
@@ -23,10 +23,12 @@ public final class ControlServer: Sendable {
     /// How long a client may take to send its request, or to take a reply.
     public let timeout: Duration
 
-    public init(path: String, requests: AsyncStream<ControlRequest>.Continuation, events: EventBroadcaster,
+    /// Serves `path`; every well-formed request is handed to `submit` (the run loop's inbox),
+    /// which must answer it through the request's `reply`.
+    public init(path: String, submit: @escaping @Sendable (ControlRequest) -> Void, events: EventBroadcaster,
                 maxClients: Int = 32, timeout: Duration = .seconds(5)) {
         self.path = path
-        self.requests = requests
+        self.submit = submit
         self.events = events
         self.maxClients = maxClients
         self.timeout = timeout
@@ -115,7 +117,7 @@ public final class ControlServer: Sendable {
         }
         let reply = Mutex<ControlReply?>(nil)
         let done = DispatchSemaphore(value: 0)
-        requests.yield(ControlRequest(input: input) { r in
+        submit(ControlRequest(input: input) { r in
             reply.withLock { $0 = r }
             done.signal()
         })
@@ -130,22 +132,21 @@ public final class ControlServer: Sendable {
 
     /// Streams events to the client until it disconnects or falls behind.
     private func watch(_ fd: Int32) {
-        let gone = DispatchSemaphore(value: 0)
-        let id = events.subscribe { [self] event in
-            let message = ControlEventMessage(event: event.name, message: event.message,
-                                              priority: event.priority.rawValue, fields: event.fields)
-            if !send(fd, ControlProtocol.line(message)) { gone.signal() }
-        }
-        // Wait for the client to hang up (read returns 0) or for a failed write.
+        let subscription = events.subscribe()
+        // Another thread waits for the client to hang up (read returns 0) and ends the stream.
         var tv = timeval(tv_sec: 0, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         Thread.detachNewThread {
             var byte: UInt8 = 0
             while recv(fd, &byte, 1, 0) > 0 {}
-            gone.signal()
+            subscription.close()
         }
-        gone.wait()
-        events.unsubscribe(id)
+        while let event = subscription.next() {
+            let message = ControlEventMessage(event: event.name, message: event.message,
+                                              priority: event.priority.rawValue, fields: event.fields)
+            if !send(fd, ControlProtocol.line(message)) { break }
+        }
+        events.unsubscribe(subscription)
         shutdown(fd, Int32(SHUT_RDWR))
     }
 

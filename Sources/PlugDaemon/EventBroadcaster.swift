@@ -3,22 +3,46 @@ import PlugCore
 import Synchronization
 
 /// An `EventSink` that passes every event to an inner sink (the journal) and to any number of
-/// subscribers (`plugctl watch`). Each subscriber gets events on its own serial queue, at most
-/// `maxQueued` behind, so a slow client never stalls the daemon; it is dropped instead.
+/// subscribers (`plugctl watch`). Each subscriber takes events from its own queue, on its own
+/// thread, at most `maxQueued` behind, so a slow client never stalls the daemon; it is dropped
+/// instead. No dispatch queue or task is involved: an idle daemon keeps no thread pool awake.
 public final class EventBroadcaster: EventSink, Sendable {
-    private final class Subscriber: Sendable {
-        let queue: DispatchQueue
-        let handler: @Sendable (PlugEvent) -> Void
-        let queued = Atomic<Int>(0)
+    /// One subscriber's events not yet taken.
+    public final class Subscription: Sendable {
+        private let state = Mutex<(events: [PlugEvent], closed: Bool)>(([], false))
+        /// Signalled once per event offered, and once at close.
+        private let available = DispatchSemaphore(value: 0)
+        private let limit: Int
 
-        init(queue: DispatchQueue, handler: @escaping @Sendable (PlugEvent) -> Void) {
-            self.queue = queue
-            self.handler = handler
+        init(limit: Int) { self.limit = limit }
+
+        /// The next event, waiting for it; `nil` once closed (unsubscribed, or dropped for
+        /// falling `maxQueued` events behind).
+        public func next() -> PlugEvent? {
+            available.wait()
+            return state.withLock { s in s.closed || s.events.isEmpty ? nil : s.events.removeFirst() }
+        }
+
+        /// Ends the subscription; a waiting `next()` returns `nil`.
+        public func close() {
+            let wasOpen = state.withLock { s in defer { s.closed = true }; return !s.closed }
+            if wasOpen { available.signal() }
+        }
+
+        /// Queues `event`; `false` (and closed) if the subscriber is closed or too far behind.
+        func offer(_ event: PlugEvent) -> Bool {
+            let queued = state.withLock { s -> Bool in
+                guard !s.closed, s.events.count < limit else { return false }
+                s.events.append(event)
+                return true
+            }
+            if queued { available.signal() } else { close() }
+            return queued
         }
     }
+
     private let inner: any EventSink & Sendable
-    private let subscribers = Mutex<[Int: Subscriber]>([:])
-    private let nextID = Atomic<Int>(0)
+    private let subscribers = Mutex<[ObjectIdentifier: Subscription]>([:])
     /// How far a subscriber may fall behind before it is dropped.
     public let maxQueued: Int
 
@@ -27,31 +51,23 @@ public final class EventBroadcaster: EventSink, Sendable {
         self.maxQueued = maxQueued
     }
 
-    /// Calls `handler` (on a private queue) for every event from now on, until `unsubscribe` —
-    /// or until it falls `maxQueued` events behind, when it is dropped.
-    public func subscribe(_ handler: @escaping @Sendable (PlugEvent) -> Void) -> Int {
-        let id = nextID.add(1, ordering: .relaxed).newValue
-        let subscriber = Subscriber(queue: DispatchQueue(label: "plugd.watch.\(id)"), handler: handler)
-        subscribers.withLock { $0[id] = subscriber }
-        return id
+    /// Every event from now on, until `unsubscribe` or until it falls `maxQueued` behind.
+    public func subscribe() -> Subscription {
+        let subscription = Subscription(limit: maxQueued)
+        subscribers.withLock { $0[ObjectIdentifier(subscription)] = subscription }
+        return subscription
     }
 
-    public func unsubscribe(_ id: Int) {
-        _ = subscribers.withLock { $0.removeValue(forKey: id) }
+    /// Ends `subscription` and forgets it.
+    public func unsubscribe(_ subscription: Subscription) {
+        subscription.close()
+        _ = subscribers.withLock { $0.removeValue(forKey: ObjectIdentifier(subscription)) }
     }
 
     public func record(_ event: PlugEvent) {
         inner.record(event)
-        let all = subscribers.withLock { Array($0) }
-        for (id, s) in all {
-            if s.queued.add(1, ordering: .relaxed).newValue > maxQueued {
-                unsubscribe(id)
-                continue
-            }
-            s.queue.async {
-                s.handler(event)
-                s.queued.subtract(1, ordering: .relaxed)
-            }
+        for s in subscribers.withLock({ Array($0.values) }) where !s.offer(event) {
+            unsubscribe(s)
         }
     }
 }

@@ -14,19 +14,23 @@ public struct ControlRequest: Sendable {
 }
 
 /// What wakes the run loop.
-private enum LoopEvent: Sendable { case input(PlugMachine.Input), request(ControlRequest), tick }
+private enum Wake: Sendable { case input(PlugMachine.Input), request(ControlRequest), tick }
 
 extension PlugRuntime {
     /// Runs the plug until the task is cancelled: button edges and control `requests` are handled
-    /// as they arrive, and a timer is armed only for the next deadline (none when idle: zero
-    /// wake-ups). On cancellation a pending state write is flushed and the lines are released.
+    /// as they arrive, and a timer is armed only for the next deadline (none when idle). On
+    /// cancellation a pending state write is flushed and the lines are released.
+    ///
+    /// This is the driver for any `Clock` (the simulator, and tests on `ManualClock`). The daemon
+    /// uses `runPolling`: Swift's task pool on Linux (libdispatch) wakes once a second for good
+    /// once it has run a task, and the daemon must not wake at all when idle.
     public func run<C: Clock>(clock: C, requests: AsyncStream<ControlRequest>? = nil,
                               onUpdate: ((PlugRuntime) -> Void)? = nil) async
     where C.Instant == MonotonicInstant, C.Duration == Duration {
-        let (events, continuation) = AsyncStream<LoopEvent>.makeStream()
-        let button = lines.button
+        let (events, continuation) = AsyncStream<Wake>.makeStream()
+        let edges = lines.button.edgeStream()
         let reader = Task {
-            for await edge in button.edges {
+            for await edge in edges {
                 continuation.yield(.input(.button(pressed: edge.pressed, at: edge.timestamp)))
             }
         }

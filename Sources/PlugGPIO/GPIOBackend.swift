@@ -89,10 +89,22 @@ public struct ButtonEdge: Sendable, Equatable {
 public protocol ButtonLine: AnyObject, Sendable {
     /// The current logical level (true = pressed).
     func isPressed() throws -> Bool
-    /// Edges as they happen, with kernel timestamps. Single consumer.
-    var edges: AsyncStream<ButtonEdge> { get }
+    /// Starts passing the line's edges, with their kernel timestamps and in order, to `handler`
+    /// (called on a thread of the backend's); `finished` is called once the line is released.
+    /// Edges that happened before this call are kept for it. Call it at most once.
+    func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void)
     /// Stops watching and gives the line back.
     func release()
+}
+
+extension ButtonLine {
+    /// The line's edges as an async sequence that ends when the line is released (for async
+    /// consumers; it starts the delivery, so call it once).
+    public func edgeStream() -> AsyncStream<ButtonEdge> {
+        let (stream, continuation) = AsyncStream<ButtonEdge>.makeStream()
+        deliverEdges(to: { continuation.yield($0) }, finished: { continuation.finish() })
+        return stream
+    }
 }
 
 /// A source of GPIO lines: libgpiod on real hardware, `SimulatedGPIO` in tests and

@@ -18,7 +18,7 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
         var driven = false
         var holder: String?
         var activeLow = false
-        var watcher: AsyncStream<ButtonEdge>.Continuation?
+        var watcher: EdgeOutlet?
     }
     struct State {
         var chips: [String: [Line]]
@@ -74,7 +74,7 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
     }
 
     private func drive(chip: String, line name: String, pressed: Bool, at time: MonotonicInstant) {
-        let (watcher, callback): (AsyncStream<ButtonEdge>.Continuation?, (@Sendable () -> Void)?) = state.withLock { s in
+        let (watcher, callback): (EdgeOutlet?, (@Sendable () -> Void)?) = state.withLock { s in
             guard let i = s.chips[chip]?.firstIndex(where: { $0.name == name }) else { return (nil, nil) }
             var l = s.chips[chip]![i]
             let physical = pressed != l.activeLow
@@ -84,7 +84,7 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
             s.chips[chip]![i] = l
             return (l.watcher, s.onChange)
         }
-        watcher?.yield(ButtonEdge(pressed: pressed, timestamp: time))
+        watcher?.send(ButtonEdge(pressed: pressed, timestamp: time))
         callback?()
     }
 
@@ -109,13 +109,13 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
     }
 
     fileprivate func free(chip: String, index: Int) {
-        let watcher = state.withLock { s -> AsyncStream<ButtonEdge>.Continuation? in
+        let watcher = state.withLock { s -> EdgeOutlet? in
             let w = s.chips[chip]![index].watcher
             s.chips[chip]![index].holder = nil
             s.chips[chip]![index].watcher = nil
             return w
         }
-        watcher?.finish()
+        watcher?.end()
     }
 
     public func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine {
@@ -154,9 +154,9 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
     public func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine {
         let index = try take(spec, consumer: consumer, activeLow: spec.activeLow)
         // An open contact reads its bias level; pull-up with an active-low button = released.
-        let (stream, continuation) = AsyncStream<ButtonEdge>.makeStream()
+        let outlet = EdgeOutlet()
         state.withLock { s in
-            s.chips[spec.chip]![index].watcher = continuation
+            s.chips[spec.chip]![index].watcher = outlet
             if !s.chips[spec.chip]![index].driven {
                 switch bias {
                 case .pullUp: s.chips[spec.chip]![index].physical = true
@@ -165,7 +165,7 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
                 }
             }
         }
-        return SimButton(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow, edges: stream)
+        return SimButton(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow, outlet: outlet)
     }
 
     /// Sets a button's physical level before it is requested (e.g. held at start-up).
@@ -202,10 +202,47 @@ private final class SimOutputGroup: OutputGroup {
 
 private final class SimButton: ButtonLine {
     let gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool
-    let edges: AsyncStream<ButtonEdge>
-    init(gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool, edges: AsyncStream<ButtonEdge>) {
-        self.gpio = gpio; self.chip = chip; self.index = index; self.activeLow = activeLow; self.edges = edges
+    let outlet: EdgeOutlet
+    init(gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool, outlet: EdgeOutlet) {
+        self.gpio = gpio; self.chip = chip; self.index = index; self.activeLow = activeLow; self.outlet = outlet
     }
     func isPressed() throws -> Bool { gpio.physical(chip: chip, index: index) != activeLow }
+    func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void) {
+        outlet.connect(handler, finished: finished)
+    }
     func release() { gpio.free(chip: chip, index: index) }
+}
+
+/// A simulated input's edges: kept until a consumer connects (as the kernel keeps a real line's
+/// events until they are read), then passed on in order; `end()` when the line is released.
+final class EdgeOutlet: Sendable {
+    private struct State {
+        var handler: (@Sendable (ButtonEdge) -> Void)?
+        var finished: (@Sendable () -> Void)?
+        var kept: [ButtonEdge] = []
+        var ended = false
+    }
+    private let state = Mutex(State())
+
+    func send(_ edge: ButtonEdge) {
+        state.withLock { s in
+            if let handler = s.handler { handler(edge) } else if !s.ended { s.kept.append(edge) }
+        }
+    }
+
+    func end() {
+        state.withLock { s in
+            s.ended = true
+            s.finished?()
+            s.finished = nil
+        }
+    }
+
+    func connect(_ handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void) {
+        state.withLock { s in
+            s.kept.forEach(handler)
+            s.kept = []
+            if s.ended { finished() } else { (s.handler, s.finished) = (handler, finished) }
+        }
+    }
 }

@@ -187,12 +187,12 @@ final class LibgpiodOutputGroup: OutputGroup, @unchecked Sendable {
 final class LibgpiodButton: ButtonLine, @unchecked Sendable {
     let handle: LineHandle
     let spec: LineSpec
-    let edges: AsyncStream<ButtonEdge>
     private let eventFD: Int32
     /// Written to wake the reader thread for shutdown.
     private let stopPipe: (read: Int32, write: Int32)
     private let stopped = DispatchSemaphore(value: 0)
     private let released = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
 
     init(handle: LineHandle, spec: LineSpec) throws {
         self.handle = handle
@@ -204,18 +204,21 @@ final class LibgpiodButton: ButtonLine, @unchecked Sendable {
             throw GPIOError.io("watching \(spec): \(String(cString: strerror(errno)))")
         }
         stopPipe = (fds[0], fds[1])
-        let (stream, continuation) = AsyncStream<ButtonEdge>.makeStream()
-        edges = stream
+    }
+
+    /// Starts the reader thread; the kernel keeps the events that came before.
+    func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void) {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let eventFD = self.eventFD, stopRead = stopPipe.read, stopped = self.stopped
         Thread.detachNewThread {
-            Self.readEvents(eventFD: eventFD, stopFD: stopRead, continuation: continuation)
-            continuation.finish()
+            Self.readEvents(eventFD: eventFD, stopFD: stopRead, deliver: handler)
+            finished()
             stopped.signal()
         }
     }
 
     /// Blocks in poll() until an edge or a stop request; never wakes otherwise.
-    private static func readEvents(eventFD: Int32, stopFD: Int32, continuation: AsyncStream<ButtonEdge>.Continuation) {
+    private static func readEvents(eventFD: Int32, stopFD: Int32, deliver: @Sendable (ButtonEdge) -> Void) {
         var fds = [pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
         while true {
             fds[0].revents = 0
@@ -230,7 +233,7 @@ final class LibgpiodButton: ButtonLine, @unchecked Sendable {
                 var event = gpiod_line_event()
                 guard gpiod_line_event_read_fd(eventFD, &event) == 0 else { return }
                 let ns = Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec)
-                continuation.yield(ButtonEdge(pressed: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
+                deliver(ButtonEdge(pressed: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
                                               timestamp: MonotonicInstant(nanoseconds: ns)))
             } else if fds[0].revents != 0 {
                 return  // POLLERR/POLLHUP: the line is gone
@@ -246,9 +249,11 @@ final class LibgpiodButton: ButtonLine, @unchecked Sendable {
 
     func release() {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        var byte: UInt8 = 1
-        _ = write(stopPipe.write, &byte, 1)
-        stopped.wait()
+        if started.load(ordering: .acquiring) {
+            var byte: UInt8 = 1
+            _ = write(stopPipe.write, &byte, 1)
+            stopped.wait()
+        }
         Glibc.close(stopPipe.read)
         Glibc.close(stopPipe.write)
         handle.close()

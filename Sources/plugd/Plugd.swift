@@ -10,10 +10,11 @@ import PlugProtocol
 import PlugState
 import PlugSystemd
 import SystemPackage
+import Synchronization
 
 /// `plugd`: the smart-plug daemon.
 @main
-struct Plugd: AsyncParsableCommand {
+struct Plugd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugd",
         abstract: "Smart-plug daemon: relay, button and RGB LED on GPIO lines.",
@@ -54,7 +55,10 @@ struct Plugd: AsyncParsableCommand {
         if headless && config == nil { throw ValidationError("--simulate --headless needs --config (for the control socket and timings)") }
     }
 
-    mutating func run() async throws {
+    /// Synchronous on purpose: the daemon runs on the main thread and never starts Swift's task
+    /// pool (libdispatch's worker threads wake once a second for good once started), and it
+    /// blocks SIGTERM/SIGINT before any other thread exists. Only the terminal simulator is async.
+    mutating func run() throws {
         if let checkConfig {
             let loaded = try loadConfig(checkConfig)
             print("\(checkConfig): OK (relay \(loaded.wiring.relay), button \(loaded.wiring.button))")
@@ -62,18 +66,11 @@ struct Plugd: AsyncParsableCommand {
         }
         let clock = MonotonicClock()
         if simulate && !headless {
-            // The simulator needs no config file; one given with --config supplies timings.
-            var timings = PlugTimings(), policy = PowerOnPolicy.last
-            if let config { let c = try loadConfig(config); timings = c.timings; policy = c.powerOn }
-            let dir = stateDir ?? "plugd-sim-state"
-            let gpio = SimulatedGPIO(now: { clock.now })
-            let screen = SimulatorScreen()
-            let runtime = try start(backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
-                                    policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
-            try await TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
+            try blockOn { [self] in try await simulateInTerminal(clock: clock) }
             return
         }
         let settings = try loadConfig(config ?? PlugConfig.defaultPath)
+        let signals = Self.stopOnSignals()
         let journal = JournalLogHandler.stderrIsJournal
         var logger = Logger(label: "plugd") { _ -> any LogHandler in
             journal ? JournalLogHandler(identifier: "plugd") : SyslogStderrLogHandler()
@@ -91,8 +88,8 @@ struct Plugd: AsyncParsableCommand {
         }
         let runtime = try start(backend: backend, wiring: wiring, stateDir: dir, policy: settings.powerOn,
                                 timings: settings.timings, writeDelay: settings.writeDelay, sink: events, clock: clock)
-        let (requests, requestInput) = AsyncStream<ControlRequest>.makeStream()
-        let server = ControlServer(path: settings.controlSocket, requests: requestInput, events: events)
+        let inbox = LoopInbox()
+        let server = ControlServer(path: settings.controlSocket, submit: { inbox.post(.request($0)) }, events: events)
         do {
             try server.start()
         } catch {
@@ -102,8 +99,39 @@ struct Plugd: AsyncParsableCommand {
         }
         let notifier = SystemdNotifier()
         notifier.ready(status: Self.statusLine(runtime.status(at: clock.now)))
-        await runUntilSignalled(runtime, clock: clock, requests: requests, notifier: notifier)
+        var last = ""
+        runtime.runPolling(inbox: inbox, stopFD: signals, clock: clock,
+                           watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt in
+            let line = Self.statusLine(rt.status(at: clock.now))
+            if line != last { notifier.status(line); last = line }
+        }
+        notifier.stopping()
         server.stop()
+    }
+
+    /// `--simulate`: the runtime on a simulated chip, drawn in this terminal, keyboard = button.
+    func simulateInTerminal(clock: MonotonicClock) async throws {
+        // The simulator needs no config file; one given with --config supplies timings.
+        var timings = PlugTimings(), policy = PowerOnPolicy.last
+        if let config { let c = try loadConfig(config); timings = c.timings; policy = c.powerOn }
+        let dir = stateDir ?? "plugd-sim-state"
+        let gpio = SimulatedGPIO(now: { clock.now })
+        let screen = SimulatorScreen()
+        let runtime = try start(backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
+                                policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
+        try await TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
+    }
+
+    /// Runs async `body` to completion from synchronous code, rethrowing its error.
+    func blockOn(_ body: @escaping @Sendable () async throws -> Void) throws {
+        let outcome = Mutex<(any Error)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { try await body() } catch { outcome.withLock { $0 = error } }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.withLock({ $0 }) { throw error }
     }
 
     /// Loads the config or exits 78 (EX_CONFIG) with one line per problem — before any line is touched.
@@ -130,39 +158,28 @@ struct Plugd: AsyncParsableCommand {
         }
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops gracefully: STOPPING=1, the pending state is
-    /// written and the lines are released. Pings the watchdog if systemd asked for it, and keeps
-    /// STATUS= up to date.
-    func runUntilSignalled(_ runtime: sending PlugRuntime, clock: MonotonicClock,
-                           requests: AsyncStream<ControlRequest>, notifier: SystemdNotifier) async {
-        let loop = Task {
-            var last = ""
-            await runtime.run(clock: clock, requests: requests) { rt in
-                let line = Self.statusLine(rt.status(at: clock.now))
-                if line != last { notifier.status(line); last = line }
-            }
+    /// SIGTERM and SIGINT, as a file descriptor that becomes readable when one arrives: the
+    /// signals are blocked in every thread (call this before any thread is started, so all inherit
+    /// the mask) and one thread takes them with sigwait() and writes to a pipe.
+    static func stopOnSignals() -> Int32 {
+        var stop = sigset_t()
+        sigemptyset(&stop)
+        sigaddset(&stop, SIGTERM)
+        sigaddset(&stop, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stop, nil)
+        var fds: [Int32] = [0, 0]
+        precondition(pipe(&fds) == 0, "pipe: \(String(cString: strerror(errno)))")
+        let (readFD, writeFD) = (fds[0], fds[1])
+        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
+        let blocked = stop
+        Thread.detachNewThread {
+            var set = blocked, signal: Int32 = 0
+            while sigwait(&set, &signal) != 0 {}
+            var byte = UInt8(truncatingIfNeeded: signal)
+            _ = write(writeFD, &byte, 1)
         }
-        let watchdog = notifier.watchdogInterval.map { interval in
-            Task {
-                while !Task.isCancelled {
-                    notifier.watchdog()
-                    try? await Task.sleep(for: interval)
-                }
-            }
-        }
-        let sources = [SIGTERM, SIGINT].map { sig -> any DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                notifier.stopping()
-                loop.cancel()
-            }
-            source.resume()
-            return source
-        }
-        await loop.value
-        watchdog?.cancel()
-        sources.forEach { $0.cancel() }
+        return readFD
     }
 
     /// `--simulate --headless`: a thread reads stdin; a line `press` pushes the simulated button,

@@ -71,10 +71,13 @@ import Testing
         return (edges, t.advanced(by: .seconds(1)))
     }
 
-    @Test func debouncerMatchesTheReferenceWhereverTicksFall() {
+    // Both tests are long and CPU-bound: they yield every 100 signals so that suites running in
+    // parallel on the same cooperative threads are not starved.
+    @Test func debouncerMatchesTheReferenceWhereverTicksFall() async {
         var rng = SplitMix64(seed: 0x9E37_79B9)
         var changes = 0
         for n in 0..<Self.sequences {
+            if n % 100 == 0 { await Task.yield() }
             let (edges, end) = Self.signal(&rng)
             let expected = Self.reference(edges, end: end)
             var d = Debouncer(initial: false, at: .zero, window: Self.window)
@@ -99,10 +102,11 @@ import Testing
         #expect(changes > Self.sequences * 2)   // the signals really do press the button
     }
 
-    @Test func machineReportsTheGesturesOfTheReferenceSignal() {
+    @Test func machineReportsTheGesturesOfTheReferenceSignal() async {
         var rng = SplitMix64(seed: 0x5EED_0001)
         var checked = 0, setupHolds = 0
         for n in 0..<Self.sequences {
+            if n % 100 == 0 { await Task.yield() }
             let (edges, end) = Self.signal(&rng)
             let debounced = Self.reference(edges, end: end)
             // The reference gestures: each accepted press toggles the relay at once; its release

@@ -36,7 +36,7 @@ final class ServedPlug: @unchecked Sendable {
         let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: FilePath(dir))),
                                       policy: .last, writeDelay: .zero, sink: events, now: clock.now)
         let (requests, input) = AsyncStream<ControlRequest>.makeStream()
-        server = ControlServer(path: socketPath, requests: input, events: events, maxClients: 8, timeout: .seconds(1))
+        server = ControlServer(path: socketPath, submit: { input.yield($0) }, events: events, maxClients: 8, timeout: .seconds(1))
         try server.start()
         loop = Task { await runtime.run(clock: clock, requests: requests) }
     }
@@ -80,7 +80,7 @@ final class LoggerEventSinkStub: EventSink, Sendable {
     @Test func statusAndRelayCommandsDriveTheRelayLine() async throws {
         let plug = try ServedPlug()
         let status = plug.request(#"{"command":"status"}"#)
-        #expect(status?.ok == true)
+        #expect(status?.ok == true, "\(String(describing: status))")
         #expect(status?.status?.relay == "off")
         #expect(status?.status?.mode == "normal")
         #expect(plug.request(#"{"command":"on"}"#)?.status?.relay == "on")

@@ -52,7 +52,7 @@ import Testing
         gpio.release(at: MonotonicInstant(nanoseconds: 9))
         button.release()
         var edges: [ButtonEdge] = []
-        for await e in button.edges { edges.append(e) }
+        for await e in button.edgeStream() { edges.append(e) }
         #expect(edges == [ButtonEdge(pressed: true, timestamp: MonotonicInstant(nanoseconds: 5)),
                           ButtonEdge(pressed: false, timestamp: MonotonicInstant(nanoseconds: 9))])
     }

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PlugCore
+import Synchronization
+
+/// Something for the daemon's run loop: a machine input (a button edge) or a control request.
+public enum LoopEvent: Sendable {
+    case input(PlugMachine.Input)
+    case request(ControlRequest)
+}
+
+/// The daemon's run-loop inbox. Any thread posts (the button's reader, control clients); the
+/// loop's thread sleeps in `poll()` on `fd`, the read end of a pipe, until something is posted.
+public final class LoopInbox: Sendable {
+    /// Readable while events are waiting.
+    public let fd: Int32
+    private let writeFD: Int32
+    private let queue = Mutex<[LoopEvent]>([])
+
+    public init() {
+        var fds: [Int32] = [0, 0]
+        // pipe() only fails when the process is out of file descriptors: nothing would work.
+        precondition(pipe(&fds) == 0, "pipe: \(String(cString: strerror(errno)))")
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)   // a full pipe is readable already: never block
+        }
+        (fd, writeFD) = (fds[0], fds[1])
+    }
+
+    deinit {
+        close(fd)
+        close(writeFD)
+    }
+
+    /// Queues `event` and wakes the loop.
+    public func post(_ event: LoopEvent) {
+        queue.withLock { $0.append(event) }
+        var byte: UInt8 = 1
+        _ = write(writeFD, &byte, 1)
+    }
+
+    /// Everything posted so far, in order.
+    func take() -> [LoopEvent] {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while read(fd, &buffer, buffer.count) > 0 {}
+        return queue.withLock { q in defer { q = [] }; return q }
+    }
+}
+
+extension PlugRuntime {
+    /// Runs the plug on the calling thread until `stopFD` becomes readable (the daemon passes a
+    /// pipe written on SIGTERM or SIGINT). The thread sleeps in one `poll()` on the inbox and
+    /// `stopFD`, with a timeout only when something is due: the machine's next deadline, the
+    /// LED's next change, a coalesced write, or the watchdog's next ping. With a steady LED and
+    /// no watchdog it never wakes by itself, and no thread pool exists to wake either.
+    /// On stop it writes the pending state and releases the lines.
+    ///
+    /// `watchdog` pings from this loop, so systemd's watchdog sees the loop itself alive.
+    public func runPolling(inbox: LoopInbox, stopFD: Int32, clock: MonotonicClock = MonotonicClock(),
+                           watchdog: (interval: Duration, ping: () -> Void)? = nil,
+                           onUpdate: ((PlugRuntime) -> Void)? = nil) {
+        lines.button.deliverEdges(to: { inbox.post(.input(.button(pressed: $0.pressed, at: $0.timestamp))) },
+                                  finished: {})
+        var nextPing = clock.now
+        var fds = [pollfd(fd: inbox.fd, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+        onUpdate?(self)
+        while true {
+            let now = clock.now
+            if let watchdog, nextPing <= now {
+                watchdog.ping()
+                nextPing = now.advanced(by: watchdog.interval)
+            }
+            let wake = earliest(nextWake(after: now), watchdog == nil ? nil : nextPing)
+            fds[0].revents = 0
+            fds[1].revents = 0
+            // poll() counts whole milliseconds: round up, so a deadline is never woken early.
+            let timeout = wake.map { Int32(clamping: (max(0, now.duration(to: $0).nanoseconds) + 999_999) / 1_000_000) } ?? -1
+            let ready = poll(&fds, 2, timeout)
+            if ready < 0 && errno != EINTR { break }
+            if fds[1].revents != 0 { break }
+            let events = inbox.take()
+            if events.isEmpty { handle(.tick, at: clock.now) }
+            for event in events {
+                switch event {
+                case .input(let input): handle(input, at: clock.now)
+                case .request(let request): answer(request, at: clock.now)
+                }
+            }
+            onUpdate?(self)
+        }
+        flush(at: clock.now)
+        lines.release()
+    }
+}

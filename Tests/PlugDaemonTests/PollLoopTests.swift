@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import PlugCore
+import PlugGPIO
+import PlugState
+import SystemPackage
+import Testing
+@testable import PlugDaemon
+
+/// The daemon's blocking loop on the real clock and the simulated chip, on a thread of its own.
+@Suite struct PollLoopTests {
+    /// Hands the runtime to the loop's thread, which alone uses it from then on.
+    final class Handoff: @unchecked Sendable {
+        let runtime: PlugRuntime
+        init(_ runtime: PlugRuntime) { self.runtime = runtime }
+    }
+
+    /// Waits up to `seconds` for `condition`.
+    func eventually(_ seconds: Double = 3, _ condition: () -> Bool) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if condition() { return true }
+            usleep(5_000)
+        }
+        return condition()
+    }
+
+    @Test func handlesEdgesRequestsAndTimersThenStopsCleanly() throws {
+        let clock = MonotonicClock()
+        let gpio = SimulatedGPIO(now: { clock.now })
+        let dir = FilePath(FileManager.default.temporaryDirectory.appendingPathComponent("plugd-poll-\(UUID().uuidString)").path)
+        defer { try? FileManager.default.removeItem(atPath: dir.string) }
+        let store = StateStore(fs: try PosixStateFileSystem(directory: dir))
+        // A new plug: unregistered, so in setup mode with the LED blinking (timers in use).
+        let handoff = Handoff(try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: store, policy: .last,
+                                              writeDelay: .milliseconds(100), sink: CollectingEventSink(), now: clock.now))
+        let inbox = LoopInbox()
+        var stop: [Int32] = [0, 0]
+        #expect(pipe(&stop) == 0)
+        defer { close(stop[0]); close(stop[1]) }
+        let stopped = DispatchSemaphore(value: 0)
+        let stopRead = stop[0]
+        Thread.detachNewThread {
+            handoff.runtime.runPolling(inbox: inbox, stopFD: stopRead, clock: clock)
+            stopped.signal()
+        }
+
+        gpio.press()   // delivered by the simulated line's own edge delivery, not by the test
+        #expect(eventually { gpio.level(line: "relay") }, "a debounced press turns the relay on")
+        gpio.release()
+
+        let replied = DispatchSemaphore(value: 0)
+        inbox.post(.request(ControlRequest(input: .command(.off, source: .control)) { reply in
+            if reply.ok && reply.status?.relay == "off" { replied.signal() }
+        }))
+        #expect(replied.wait(timeout: .now() + 3) == .success, "a posted request is answered")
+        #expect(!gpio.level(line: "relay"))
+
+        var seen = Set<LEDColor?>()
+        #expect(eventually { seen.insert(gpio.ledColor()); return seen.isSuperset(of: [.blue, .off]) },
+                "setup mode blinks: the loop wakes for the LED's deadlines")
+
+        var byte: UInt8 = 1
+        #expect(write(stop[1], &byte, 1) == 1)
+        #expect(stopped.wait(timeout: .now() + 3) == .success, "the loop stops when the stop descriptor is readable")
+        #expect(!gpio.isHeld(line: "relay") && !gpio.isHeld(line: "button"), "the lines are released")
+        let saved = try PosixStateFileSystem(directory: dir).read(StateStore.stateFile).flatMap(StateStore.decode)
+        #expect(saved?.relayOn == false, "the last change is written")
+    }
+}
