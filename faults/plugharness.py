@@ -10,20 +10,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("PLUGD_BIN", os.path.join(ROOT, ".build", "debug"))
 PLUGD = os.path.join(BIN, "plugd")
 
-CONFIG = """\
-[relay]
-line = "relay"
-[button]
-line = "button"
-[led]
-red = "led_r"
-green = "led_g"
-blue = "led_b"
-[state]
-write_delay_ms = 0
-[control]
-socket = "{socket}"
-"""
+def headless_config(socket_path):
+    """The shipped example config (its wiring is ignored by --simulate --headless) with the
+    control socket moved to `socket_path` and every change written at once (no coalescing), so
+    that an acknowledged command is on disk."""
+    with open(os.path.join(ROOT, "config", "plugd.toml")) as f:
+        text = f.read()
+    for old, new in (('socket = "/run/plugd/control.sock"', f'socket = "{socket_path}"'),
+                     ("write_delay_ms = 1000", "write_delay_ms = 0")):
+        if old not in text:
+            raise RuntimeError(f"config/plugd.toml no longer has {old!r}: update faults/plugharness.py")
+        text = text.replace(old, new)
+    return text
 
 
 def request(sock_path, payload, timeout=5.0):
@@ -54,7 +52,7 @@ class Plug:
         self.config = os.path.join(workdir, "plugd.toml")
         self.log = os.path.join(workdir, "plugd.log")
         with open(self.config, "w") as f:
-            f.write(CONFIG.format(socket=self.socket))
+            f.write(headless_config(self.socket))
         self.proc = None
 
     def start(self, timeout=10.0):
