@@ -4,12 +4,6 @@ import Glibc
 import PlugCore
 import Synchronization
 
-/// Something for the daemon's run loop: a machine input (a button edge) or a control request.
-public enum LoopEvent: Sendable {
-    case input(PlugMachine.Input)
-    case request(ControlRequest)
-}
-
 /// The daemon's run-loop inbox. Any thread posts (the button's reader, control clients); the
 /// loop's thread sleeps in `poll()` on `fd`, the read end of a pipe, until something is posted.
 public final class LoopInbox: Sendable {
@@ -83,12 +77,7 @@ extension PlugRuntime {
             if fds[1].revents != 0 { break }
             let events = inbox.take()
             if events.isEmpty { handle(.tick, at: clock.now) }
-            for event in events {
-                switch event {
-                case .input(let input): handle(input, at: clock.now)
-                case .request(let request): answer(request, at: clock.now)
-                }
-            }
+            for event in events { process(event, at: clock.now) }
             onUpdate?(self)
         }
         flush(at: clock.now)

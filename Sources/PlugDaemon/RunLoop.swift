@@ -13,8 +13,14 @@ public struct ControlRequest: Sendable {
     }
 }
 
-/// What wakes the run loop.
-private enum Wake: Sendable { case input(PlugMachine.Input), request(ControlRequest), tick }
+/// Something for a run loop: a machine input (a button edge) or a control request.
+public enum LoopEvent: Sendable {
+    case input(PlugMachine.Input)
+    case request(ControlRequest)
+}
+
+/// What wakes the async run loop: an event, or its timer.
+private enum Wake: Sendable { case event(LoopEvent), tick }
 
 extension PlugRuntime {
     /// Runs the plug until the task is cancelled: button edges and control `requests` are handled
@@ -31,12 +37,12 @@ extension PlugRuntime {
         let edges = lines.button.edgeStream()
         let reader = Task {
             for await edge in edges {
-                continuation.yield(.input(.button(pressed: edge.pressed, at: edge.timestamp)))
+                continuation.yield(.event(.input(.button(pressed: edge.pressed, at: edge.timestamp))))
             }
         }
         let forwarder = Task {
             guard let requests else { return }
-            for await request in requests { continuation.yield(.request(request)) }
+            for await request in requests { continuation.yield(.event(.request(request))) }
         }
         var timer: Task<Void, Never>?
         var armed: MonotonicInstant?
@@ -57,8 +63,7 @@ extension PlugRuntime {
         await withTaskCancellationHandler {
             for await event in events {
                 switch event {
-                case .input(let input): handle(input, at: clock.now)
-                case .request(let request): answer(request, at: clock.now)
+                case .event(let event): process(event, at: clock.now)
                 case .tick: armed = nil; handle(.tick, at: clock.now)
                 }
                 onUpdate?(self)
@@ -72,6 +77,14 @@ extension PlugRuntime {
         forwarder.cancel()
         flush(at: clock.now)
         lines.release()
+    }
+
+    /// Carries out one event from a run loop.
+    func process(_ event: LoopEvent, at now: MonotonicInstant) {
+        switch event {
+        case .input(let input): handle(input, at: now)
+        case .request(let request): answer(request, at: now)
+        }
     }
 
     /// Carries out a control request and replies with the status after it. During a factory
