@@ -12,8 +12,10 @@ ok()   { echo "PASS $*"; passed=$((passed + 1)); }
 bad()  { echo "FAIL $*"; failed=$((failed + 1)); }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
-# Line values read with bash builtins (no process per read), so the three LED lines are read
-# microseconds apart and a sample never mixes two colours.
+# Line values read with bash builtins (no process per read). The three LED lines are three files,
+# read one after another: a colour change between two reads would mix the old colour with the
+# new one (off -> orange read as green). plugd sets the three lines in one ioctl, so a reading is
+# taken only when two reads in a row agree.
 offset() { local i=0 n; for n in ${GPIOSIM_LINES//,/ }; do [ "$n" = "$1" ] && { echo $i; return; }; i=$((i+1)); done; }
 V_RELAY=$GPIOSIM_SYSFS/sim_gpio$(offset relay)/value
 V_R=$GPIOSIM_SYSFS/sim_gpio$(offset led_r)/value
@@ -21,8 +23,14 @@ V_G=$GPIOSIM_SYSFS/sim_gpio$(offset led_g)/value
 V_B=$GPIOSIM_SYSFS/sim_gpio$(offset led_b)/value
 PULL=$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull
 relay() { local v; read -r v < "$V_RELAY"; echo "$v"; }
-led()   { local r g b; read -r r < "$V_R"; read -r g < "$V_G"; read -r b < "$V_B"; echo "$r$g$b"; }
-led_into() { local r g b; read -r r < "$V_R"; read -r g < "$V_G"; read -r b < "$V_B"; printf -v "$1" '%s' "$r$g$b"; }
+led_into() { local r g b prev=x
+  while :; do
+    read -r r < "$V_R"; read -r g < "$V_G"; read -r b < "$V_B"
+    [ "$r$g$b" = "$prev" ] && break
+    prev=$r$g$b
+  done
+  printf -v "$1" '%s' "$prev"; }
+led()   { local v; led_into v; echo "$v"; }
 press()   { echo pull-down > "$PULL"; }
 release() { echo pull-up > "$PULL"; }
 # Timing loops fork nothing (under emulation a fork can take longer than an LED phase): the clock
