@@ -5,16 +5,28 @@ extension PlugRuntime {
     /// The plug's status at `now`, as `plugctl status` shows it.
     public func status(at now: MonotonicInstant) -> PlugStatus {
         let m = machine
-        let mode: String
-        switch m.mode {
-        case .normal: mode = "normal"
-        case .setup: mode = "setup"
-        case .factoryResetting: mode = "factory-reset"
-        case .resetComplete: mode = "reset-complete"
-        }
         return PlugStatus(relay: m.relayOn ? "on" : "off", led: (shownColor ?? .off).rawValue,
-                          ledPattern: m.led(at: now).description, mode: mode, name: m.state.name,
+                          ledPattern: m.led(at: now).description, mode: modeName, name: m.state.name,
                           identity: m.state.identity.uuidString, registered: m.state.registered,
-                          fault: m.fault == nil ? nil : "state cannot be written", buttonHeld: m.hold != nil)
+                          fault: m.fault == nil ? nil : Self.faultText, buttonHeld: m.hold != nil)
+    }
+
+    /// One line for systemd's `STATUS=` (what `systemctl status plugd` shows): relay, LED, mode
+    /// and fault. Built directly, not through `status(at:)`: the loop asks for it at every wake.
+    public func statusLine(at now: MonotonicInstant) -> String {
+        var line = "relay \(machine.relayOn ? "on" : "off"), LED \(machine.led(at: now)), \(modeName)"
+        if machine.fault != nil { line += ", FAULT: \(Self.faultText)" }
+        return line
+    }
+
+    static let faultText = "state cannot be written"
+
+    private var modeName: String {
+        switch machine.mode {
+        case .normal: "normal"
+        case .setup: "setup"
+        case .factoryResetting: "factory-reset"
+        case .resetComplete: "reset-complete"
+        }
     }
 }

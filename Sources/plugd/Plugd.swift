@@ -98,11 +98,11 @@ struct Plugd: ParsableCommand {
             throw ExitCode(73)
         }
         let notifier = SystemdNotifier()
-        notifier.ready(status: Self.statusLine(runtime.status(at: clock.now)))
+        notifier.ready(status: runtime.statusLine(at: clock.now))
         var last = ""
         runtime.runPolling(inbox: inbox, stopFD: signals, clock: clock,
                            watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt in
-            let line = Self.statusLine(rt.status(at: clock.now))
+            let line = rt.statusLine(at: clock.now)
             if line != last { notifier.status(line); last = line }
         }
         notifier.stopping()
@@ -194,13 +194,6 @@ struct Plugd: ParsableCommand {
                 }
             }
         }
-    }
-
-    /// The `STATUS=` line: what `systemctl status plugd` shows.
-    static func statusLine(_ s: PlugStatus) -> String {
-        var line = "relay \(s.relay), LED \(s.ledPattern), \(s.mode)"
-        if let fault = s.fault { line += ", FAULT: \(fault)" }
-        return line
     }
 
     func fail(_ message: String) {

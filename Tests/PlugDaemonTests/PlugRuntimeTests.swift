@@ -1,6 +1,7 @@
 import Foundation
 import PlugCore
 import PlugGPIO
+import PlugProtocol
 import PlugState
 import SystemPackage
 import Testing
@@ -203,5 +204,32 @@ final class Rig {
         await task.value
         #expect(try rig.saved()?.relayOn == false)
         #expect(!rig.gpio.isHeld(line: "relay"))
+    }
+}
+
+@Suite struct StatusLineTests {
+    /// What `STATUS=` said when it was derived from `status(at:)`: relay, LED pattern, mode, fault.
+    func derived(_ s: PlugStatus) -> String {
+        "relay \(s.relay), LED \(s.ledPattern), \(s.mode)" + (s.fault.map { ", FAULT: \($0)" } ?? "")
+    }
+
+    @Test func statusLineSaysWhatTheStatusSays() throws {
+        let rig = try Rig(prepare: { store in
+            var s = try store.open().state
+            s.registered = true
+            try store.save(s)
+        })
+        let runtime = rig.runtime!
+        #expect(runtime.statusLine(at: rig.clock.now) == derived(runtime.status(at: rig.clock.now)))
+        rig.advance(by: .seconds(2))                       // past the start-up flashes
+        rig.hold(.milliseconds(200))                       // relay on: solid blue
+        #expect(runtime.statusLine(at: rig.clock.now) == "relay on, LED \(runtime.machine.led(at: rig.clock.now)), normal")
+        #expect(runtime.statusLine(at: rig.clock.now) == derived(runtime.status(at: rig.clock.now)))
+        runtime.handle(.stateWriteFailed(reason: "disk full"), at: rig.clock.now)
+        #expect(runtime.statusLine(at: rig.clock.now).hasSuffix(", FAULT: state cannot be written"))
+        #expect(runtime.statusLine(at: rig.clock.now) == derived(runtime.status(at: rig.clock.now)))
+        runtime.handle(.command(.simpleReset, source: .control), at: rig.clock.now)
+        #expect(runtime.statusLine(at: rig.clock.now).contains(", setup"))
+        #expect(runtime.statusLine(at: rig.clock.now) == derived(runtime.status(at: rig.clock.now)))
     }
 }
