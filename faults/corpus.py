@@ -19,14 +19,13 @@ import argparse
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plugharness import PLUGD, ROOT, Plug, request  # noqa: E402
+from plugharness import PLUGD, ROOT, Plug, exchange, request  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 results = {"passed": 0, "failed": 0}
@@ -123,31 +122,9 @@ def config_campaign(rng, mutations, work):
     print(f"  config: {n_files} corpus files, {len(odd) + 2} odd files, {mutations} mutations of config/plugd.toml")
 
 
-def raw_exchange(sock_path, data, timeout=10.0):
-    """Sends raw bytes, closes the write side, returns the first reply line (bytes) or None."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(sock_path)
-        try:
-            s.sendall(data)
-            s.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass  # the daemon may refuse an oversized request before reading it all
-        out = b""
-        while b"\n" not in out:
-            try:
-                chunk = s.recv(4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out.split(b"\n", 1)[0] if b"\n" in out else None
-
-
 def control_case(plug, label, data, expect):
     try:
-        line = raw_exchange(plug.socket, data)
+        line = exchange(plug.socket, data)
         reply = json.loads(line) if line is not None else None
     except (OSError, ValueError) as e:
         check(False, f"{label}: no reply: {e}")

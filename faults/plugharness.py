@@ -24,22 +24,37 @@ def headless_config(socket_path):
     return text
 
 
-def request(sock_path, payload, timeout=5.0):
-    """Sends one request (bytes, or a dict encoded as a JSON line) and returns the reply line
-    decoded as JSON, or raises OSError/ValueError."""
-    if isinstance(payload, dict):
-        payload = (json.dumps(payload) + "\n").encode()
+def exchange(sock_path, data, timeout=10.0):
+    """Sends raw bytes, closes the write side, and returns the first reply line (bytes), or None
+    if the daemon closed the connection without one. A failed send is not an error here: the
+    daemon may refuse an oversized request before reading it all, and still reply."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(sock_path)
-        s.sendall(payload)
-        data = b""
-        while b"\n" not in data:
-            chunk = s.recv(4096)
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        out = b""
+        while b"\n" not in out:
+            try:
+                chunk = s.recv(4096)
+            except OSError:
+                break
             if not chunk:
                 break
-            data += chunk
-    return json.loads(data.split(b"\n", 1)[0])
+            out += chunk
+    return out.split(b"\n", 1)[0] if b"\n" in out else None
+
+
+def request(sock_path, message, timeout=5.0):
+    """Sends one request (a dict, as a JSON line) and returns the reply decoded, or raises
+    OSError (cannot connect) or ValueError (no reply, or not JSON)."""
+    line = exchange(sock_path, (json.dumps(message) + "\n").encode(), timeout)
+    if line is None:
+        raise ValueError("no reply")
+    return json.loads(line)
 
 
 class Plug:
