@@ -37,8 +37,9 @@ public final class LoopInbox: Sendable {
 
     /// Everything posted so far, in order.
     func take() -> [LoopEvent] {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while read(fd, &buffer, buffer.count) > 0 {}
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            while read(fd, buffer.baseAddress, buffer.count) > 0 {}
+        }
         return queue.withLock { q in defer { q = [] }; return q }
     }
 }
