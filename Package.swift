@@ -12,6 +12,9 @@
 //   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
 //   PlugSystemd   sd_notify and native journal logging (libsystemd).
+//   PlugMQTT    the MQTT conversation as pure logic: topics, Home Assistant discovery, commands, backoff.
+//   CMosquitto  libmosquitto's C API (system library, Debian libmosquitto-dev).
+//   PlugMosquitto the MQTT client on libmosquitto, on its own thread (the edge).
 //   PlugDaemon  the runtime that wires core + GPIO + state + clock together (the edges).
 //   plugd       the daemon executable (`plugd --simulate` runs it on the simulated backend).
 //   plugctl     the control tool.
@@ -46,11 +49,14 @@ let package = Package(
             name: "PlugSystemd",
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "PlugConfig", dependencies: ["PlugCore", "PlugGPIO", "TOMLKit"]),
+        .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore"]),
+        .target(name: "PlugConfig", dependencies: ["PlugCore", "PlugGPIO", "PlugMQTT", "TOMLKit"]),
         .target(
             name: "PlugDaemon",
             dependencies: [
-                "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol",
+                "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugMQTT",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -58,7 +64,7 @@ let package = Package(
             name: "plugd",
             dependencies: [
                 "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugLibgpiod", "PlugConfig",
-                "PlugSystemd", "PlugProtocol",
+                "PlugSystemd", "PlugProtocol", "PlugMQTT", "PlugMosquitto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,7 +74,8 @@ let package = Package(
             dependencies: ["PlugProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
-        .testTarget(name: "PlugConfigTests", dependencies: ["PlugConfig", "PlugCore", "PlugGPIO"]),
+        .testTarget(name: "PlugConfigTests", dependencies: ["PlugConfig", "PlugCore", "PlugGPIO", "PlugMQTT"]),
+        .testTarget(name: "PlugMQTTTests", dependencies: ["PlugMQTT", "PlugCore"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
         .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),
         .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"]),

@@ -60,14 +60,14 @@ def request(sock_path, message, timeout=5.0):
 class Plug:
     """One plugd process on a simulated chip, with its own state directory and socket."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, extra_config=""):
         self.workdir = workdir
         self.state_dir = os.path.join(workdir, "state")
         self.socket = os.path.join(workdir, "control.sock")
         self.config = os.path.join(workdir, "plugd.toml")
         self.log = os.path.join(workdir, "plugd.log")
         with open(self.config, "w") as f:
-            f.write(headless_config(self.socket))
+            f.write(headless_config(self.socket) + extra_config)
         self.proc = None
 
     def start(self, timeout=10.0):
@@ -91,6 +91,31 @@ class Plug:
                 pass
             time.sleep(0.002)
         raise RuntimeError(f"plugd did not answer within {timeout} s: {self.tail()}")
+
+    def send_button(self, line):
+        """Moves the simulated button: `press` or `release`."""
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def status(self):
+        return request(self.socket, {"command": "status"})["status"]
+
+    def command(self, command, **extra):
+        return request(self.socket, {"command": command, **extra})
+
+    def logged(self, text):
+        """Whether the log has a line containing `text`."""
+        with open(self.log, errors="replace") as f:
+            return any(text in line for line in f)
+
+    def log_index(self, text):
+        """The number of the first log line containing `text`, or None."""
+        with open(self.log, errors="replace") as f:
+            return next((i for i, line in enumerate(f) if text in line), None)
+
+    def log_count(self, text):
+        with open(self.log, errors="replace") as f:
+            return sum(text in line for line in f)
 
     def kill9(self):
         self.proc.kill()

@@ -1,6 +1,7 @@
 import Foundation
 import PlugCore
 import PlugGPIO
+import PlugMQTT
 import TOMLKit
 
 /// plugd's configuration (`/etc/plugd/plugd.toml`): wiring, timings, power-on policy, state and
@@ -19,6 +20,8 @@ public struct PlugConfig: Sendable, Equatable {
     public var writeDelay: Duration
     /// The control socket's path.
     public var controlSocket: String
+    /// The MQTT broker; `nil` (no `[mqtt]` section) = MQTT off.
+    public var mqtt: MQTTSettings?
 
     /// The default config file.
     public static let defaultPath = "/etc/plugd/plugd.toml"
@@ -114,6 +117,8 @@ struct ConfigReader {
         "power": ["on"],
         "state": ["write_delay_ms"],
         "control": ["socket"],
+        "mqtt": ["host", "port", "ca_file", "username", "password_file", "topic_prefix", "discovery_prefix",
+                 "keepalive_s", "reconnect_max_s", "unreachable_led"],
     ]
 
     init(file: String, root: TOMLTable) {
@@ -162,6 +167,9 @@ struct ConfigReader {
         if !socket.hasPrefix("/") { fail("control.socket", "must be an absolute path") }
         if socket.utf8.count > 107 { fail("control.socket", "is longer than a socket path may be (107 bytes)") }
 
+        let mqtt = root["mqtt"]?.table == nil ? nil : mqttSettings()
+        if let show = bool("mqtt", "unreachable_led") { t.showBrokerUnreachable = show }
+
         if let relay, let button, let red, let green, let blue {
             let all = [("relay.line", relay), ("button.line", button), ("led.red", red), ("led.green", green), ("led.blue", blue)]
             for (i, a) in all.enumerated() {
@@ -172,7 +180,50 @@ struct ConfigReader {
         }
         guard errors.isEmpty, let relay, let button, let red, let green, let blue else { return nil }
         return PlugConfig(wiring: Wiring(relay: relay, button: button, buttonBias: bias, red: red, green: green, blue: blue),
-                          timings: t, powerOn: powerOn, writeDelay: writeDelay, controlSocket: socket)
+                          timings: t, powerOn: powerOn, writeDelay: writeDelay, controlSocket: socket, mqtt: mqtt)
+    }
+
+    /// The `[mqtt]` section (present): a host is required; files must be readable now, so a typo
+    /// is found by `--check-config`, not at the first connection attempt.
+    mutating func mqttSettings() -> MQTTSettings? {
+        let host = string("mqtt", "host")
+        if host == nil, value("mqtt", "host") == nil { fail("mqtt.host", "is required to use MQTT (or remove [mqtt])") }
+        if host?.isEmpty == true || host?.contains(where: { $0.isWhitespace }) == true { fail("mqtt.host", "must be a host name or address") }
+        let port = int("mqtt", "port", 1...65_535)
+        let ca = readableFile("mqtt", "ca_file")
+        let user = string("mqtt", "username")
+        if user?.isEmpty == true { fail("mqtt.username", "must not be empty") }
+        let passwordFile = readableFile("mqtt", "password_file")
+        if passwordFile != nil, user == nil { fail("mqtt.password_file", "needs mqtt.username") }
+        let prefix = topicPrefix("topic_prefix") ?? "plugd"
+        let discovery = topicPrefix("discovery_prefix") ?? "homeassistant"
+        let keepalive = int("mqtt", "keepalive_s", 5...3600) ?? 60
+        let reconnectMax = seconds("mqtt", "reconnect_max_s", 1...3600) ?? .seconds(60)
+        guard let host else { return nil }
+        return MQTTSettings(host: host, port: port, caFile: ca, username: user, passwordFile: passwordFile,
+                            topicPrefix: prefix, discoveryPrefix: discovery, keepalive: keepalive,
+                            reconnectMin: min(.seconds(1), reconnectMax), reconnectMax: reconnectMax)
+    }
+
+    mutating func readableFile(_ table: String, _ key: String) -> String? {
+        guard let path = string(table, key) else { return nil }
+        guard path.hasPrefix("/") else { fail("\(table).\(key)", "must be an absolute path"); return nil }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            fail("\(table).\(key)", FileManager.default.fileExists(atPath: path) ? "\(path) cannot be read (permission denied)" : "\(path) does not exist")
+            return nil
+        }
+        return path
+    }
+
+    /// A topic prefix: levels separated by `/`, no wildcards, no empty level.
+    mutating func topicPrefix(_ key: String) -> String? {
+        guard let p = string("mqtt", key) else { return nil }
+        guard !p.isEmpty, !p.contains(where: { "+#\u{0}".contains($0) }),
+              !p.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
+            fail("mqtt.\(key)", "must be topic levels like \"home/plugs\": no +, #, or empty level (got \"\(p)\")")
+            return nil
+        }
+        return p
     }
 
     func value(_ table: String, _ key: String) -> (any TOMLValueConvertible)? {

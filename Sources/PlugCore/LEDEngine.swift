@@ -16,6 +16,10 @@ public struct LEDConditions: Equatable, Sendable {
     public var setupMode: MonotonicInstant?
     /// The plug is degraded (state cannot be written).
     public var fault: MonotonicInstant?
+    /// An `identify` command is being shown.
+    public var identify: MonotonicInstant?
+    /// The MQTT broker has been unreachable since then.
+    public var brokerUnreachable: MonotonicInstant?
     /// When the daemon started (for the start-up flashes).
     public var started: MonotonicInstant?
     /// The relay is on.
@@ -28,8 +32,9 @@ public struct LEDConditions: Equatable, Sendable {
 /// (spec: "LED"):
 ///
 /// factory reset running (orange, 4 Hz) · reset complete (solid blue) · start-up hold ≥ 12 s
-/// (off) · hold ≥ 12 s (solid orange) · hold ≥ 5 s (solid red) · setup mode (blue, 1 Hz) ·
-/// fault (red, 2 Hz) · start-up (3 short red flashes) · normal (relay on = blue, off = off).
+/// (off) · hold ≥ 12 s (solid orange) · hold ≥ 5 s (solid red) · identify (green, 2 Hz) ·
+/// setup mode (blue, 1 Hz) · fault (red, 2 Hz) · start-up (3 short red flashes) · broker
+/// unreachable (red, 1 Hz) · normal (relay on = blue, off = off).
 public enum LEDEngine {
     /// The lit and dark time of each start-up flash.
     public static let startupFlash: Duration = .milliseconds(150)
@@ -43,6 +48,7 @@ public enum LEDEngine {
         if c.startupHoldArmed { return .solid(.off) }
         if c.factoryResetArmed { return .solid(.orange) }
         if c.setupArmed { return .solid(.red) }
+        if let since = c.identify { return .blinking(.green, hertz: 2, since: since) }
         if let since = c.setupMode { return .blinking(.blue, hertz: 1, since: since) }
         if let since = c.fault { return .blinking(.red, hertz: 2, since: since) }
         if let started = c.started {
@@ -50,6 +56,7 @@ public enum LEDEngine {
                                              off: startupFlash, since: started)
             if let end = flashes.end, now < end { return flashes }
         }
+        if let since = c.brokerUnreachable { return .blinking(.red, hertz: 1, since: since) }
         return .solid(c.relayOn ? .blue : .off)
     }
 }

@@ -5,9 +5,10 @@ public enum LogPriority: Int, Sendable, Comparable {
     public static func < (a: LogPriority, b: LogPriority) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// Who asked for something: the physical button, the control socket, or the daemon itself.
+/// Who asked for something: the physical button, the control socket, an MQTT command, or the
+/// daemon itself.
 public enum EventSource: String, Sendable, Equatable {
-    case button, control, startup, system
+    case button, control, mqtt, startup, system
 }
 
 /// One thing that happened to the plug, ready to become one journal entry: `name` is the

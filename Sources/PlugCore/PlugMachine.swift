@@ -16,6 +16,8 @@ public struct PlugMachine: Sendable {
         case factoryReset
         /// Remove the registration, then factory reset.
         case deregister
+        /// Blink the LED green for a few seconds, to find this plug among others.
+        case identify
     }
 
     /// Something that happened, fed to `handle(_:at:)`.
@@ -30,6 +32,8 @@ public struct PlugMachine: Sendable {
         case stateWriteFailed(reason: String)
         /// … or succeeded (a fault clears).
         case stateWriteSucceeded
+        /// The MQTT client connected to its broker (`true`) or lost it / failed to reach it.
+        case broker(connected: Bool)
         /// Only time has passed (a deadline was reached).
         case tick
     }
@@ -87,6 +91,12 @@ public struct PlugMachine: Sendable {
     public private(set) var fault: MonotonicInstant?
     /// When the machine started.
     public let started: MonotonicInstant
+    /// Whether the MQTT client is connected to its broker; `nil` without MQTT.
+    public private(set) var brokerConnected: Bool?
+    /// Since when the MQTT broker is unreachable; `nil` while connected or without MQTT.
+    public private(set) var brokerDown: MonotonicInstant?
+    /// Since when the LED identifies the plug, if it does.
+    public private(set) var identifying: MonotonicInstant?
     private var debouncer: Debouncer
     private var now: MonotonicInstant
 
@@ -171,6 +181,10 @@ public struct PlugMachine: Sendable {
                 fault = nil
                 fx.append(.log(PlugEvent("fault_cleared", "State written again; fault cleared", priority: .notice)))
             }
+        case .broker(let connected):
+            advance(to: now, &fx)
+            brokerConnected = connected
+            if connected { brokerDown = nil } else if brokerDown == nil { brokerDown = now }
         case .tick:
             advance(to: now, &fx)
         }
@@ -189,7 +203,7 @@ public struct PlugMachine: Sendable {
             case .cancelled: holdDeadline = nil
             }
         }
-        return earliest(debouncer.deadline, holdDeadline, modeDeadline)
+        return earliest(debouncer.deadline, holdDeadline, modeDeadline, identifying?.advanced(by: timings.identifyShown))
     }
 
     /// The LED conditions at the machine's current time.
@@ -207,6 +221,8 @@ public struct PlugMachine: Sendable {
             c.setupArmed = !hold.startup && hold.stage == .setupArmed
         }
         c.fault = fault
+        c.identify = identifying
+        c.brokerUnreachable = timings.showBrokerUnreachable ? brokerDown : nil
         c.started = started
         c.relayOn = relayOn
         return c
@@ -237,6 +253,7 @@ public struct PlugMachine: Sendable {
 
     private mutating func advance(to t: MonotonicInstant, _ fx: inout [Effect]) {
         if t > now { now = t }
+        if let since = identifying, since.advanced(by: timings.identifyShown) <= now { identifying = nil }
         if let change = debouncer.advance(to: now) { debounced(change, &fx) }
         escalateHold(&fx)
         advanceMode(&fx)
@@ -366,6 +383,9 @@ public struct PlugMachine: Sendable {
             fx.append(.save(state))
             fx.append(.log(PlugEvent("deregistered", "Registration removed; factory reset follows", priority: .notice, fields: fields)))
             startFactoryReset(source: source, fields: fields, &fx)
+        case .identify:
+            identifying = now
+            fx.append(.log(PlugEvent("identify", "Identify: LED blinks green for \(timings.identifyShown)", fields: fields)))
         }
     }
 

@@ -33,6 +33,11 @@ public struct PlugTimings: Sendable, Equatable {
     public var factoryResetMinimumShown: Duration = .seconds(1)
     /// Setup mode ends by itself after this long.
     public var setupTimeout: Duration = .seconds(300)
+    /// How long the LED blinks green after an `identify` command.
+    public var identifyShown: Duration = .seconds(5)
+    /// Whether the LED shows "broker unreachable" (red, 1 Hz) while an MQTT broker is configured
+    /// but not connected.
+    public var showBrokerUnreachable = true
 
     public init() {}
 }

@@ -101,6 +101,7 @@ public final class ControlServer: Sendable {
         case "on": input = .command(.on, source: .control)
         case "off": input = .command(.off, source: .control)
         case "toggle": input = .command(.toggle, source: .control)
+        case "identify": input = .command(.identify, source: .control)
         case "setup":
             if let name = request.name, name.isEmpty || name.count > 64 || name.contains(where: { $0.isNewline }) {
                 send(fd, ControlProtocol.line(ControlReply.failure("a name must be 1 to 64 characters on one line")))

@@ -1,4 +1,5 @@
 import PlugCore
+import PlugMQTT
 import PlugProtocol
 
 extension PlugRuntime {
@@ -8,7 +9,8 @@ extension PlugRuntime {
         return PlugStatus(relay: m.relayOn ? "on" : "off", led: (shownColor ?? .off).rawValue,
                           ledPattern: m.led(at: now).description, mode: modeName, name: m.state.name,
                           identity: m.state.identity.uuidString, registered: m.state.registered,
-                          fault: m.fault == nil ? nil : Self.faultText, buttonHeld: m.hold != nil)
+                          fault: m.fault == nil ? nil : Self.faultText, buttonHeld: m.hold != nil,
+                          broker: m.brokerConnected.map { $0 ? "connected" : "unreachable" })
     }
 
     /// One line for systemd's `STATUS=` (what `systemctl status plugd` shows): relay, LED, mode
@@ -16,7 +18,13 @@ extension PlugRuntime {
     public func statusLine(at now: MonotonicInstant) -> String {
         var line = "relay \(machine.relayOn ? "on" : "off"), LED \(machine.led(at: now)), \(modeName)"
         if machine.fault != nil { line += ", FAULT: \(Self.faultText)" }
+        if machine.brokerConnected == false { line += ", MQTT broker unreachable" }
         return line
+    }
+
+    /// What the MQTT client reports about the plug.
+    public var snapshot: PlugSnapshot {
+        PlugSnapshot(machine.state, relayOn: machine.relayOn)
     }
 
     static let faultText = "state cannot be written"

@@ -14,11 +14,14 @@ public final class PlugRuntime {
     /// The plug's lines.
     public let lines: PlugLines
     private let store: StateStore
-    private let sink: any EventSink
+    let sink: any EventSink
     private let writeDelay: Duration
     private var pendingWrite: (state: PlugState, at: MonotonicInstant)?
     /// The colour currently shown on the LED lines.
     public private(set) var shownColor: LEDColor?
+    /// Called with the old state just before a factory reset wipes it (the MQTT client removes
+    /// the plug from Home Assistant while it still knows the old identity). It may block briefly.
+    public var beforeWipe: ((PlugState) -> Void)?
 
     /// Opens the state, requests the lines (relay at its restored level) and starts the machine.
     ///
@@ -96,6 +99,7 @@ public final class PlugRuntime {
 
     private func wipe(at now: MonotonicInstant) {
         updateLED(at: now)  // show "factory reset running" before the (blocking) wipe
+        beforeWipe?(machine.state)
         do {
             let fresh = try store.factoryReset()
             handle(.factoryResetFinished(fresh), at: now)

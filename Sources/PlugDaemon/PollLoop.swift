@@ -36,7 +36,7 @@ public final class LoopInbox: Sendable {
     }
 
     /// Everything posted so far, in order.
-    func take() -> [LoopEvent] {
+    public func take() -> [LoopEvent] {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
             while read(fd, buffer.baseAddress, buffer.count) > 0 {}
         }

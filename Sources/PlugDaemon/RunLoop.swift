@@ -13,10 +13,13 @@ public struct ControlRequest: Sendable {
     }
 }
 
-/// Something for a run loop: a machine input (a button edge) or a control request.
+/// Something for a run loop: a machine input (a button edge, an MQTT command), a control
+/// request, or a journal entry from another thread (the MQTT client's), recorded in order with
+/// the plug's own.
 public enum LoopEvent: Sendable {
     case input(PlugMachine.Input)
     case request(ControlRequest)
+    case log(PlugEvent)
 }
 
 /// What wakes the async run loop: an event, or its timer.
@@ -84,6 +87,7 @@ extension PlugRuntime {
         switch event {
         case .input(let input): handle(input, at: now)
         case .request(let request): answer(request, at: now)
+        case .log(let event): sink.record(event)
         }
     }
 

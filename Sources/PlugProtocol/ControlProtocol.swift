@@ -21,7 +21,7 @@ public enum ControlProtocol {
 
 /// A request: `{"command": "on"}`, `{"command": "setup", "name": "kettle"}`.
 public struct ControlRequestMessage: Codable, Equatable, Sendable {
-    /// status, on, off, toggle, setup, reset, factory-reset, deregister or watch.
+    /// status, on, off, toggle, identify, setup, reset, factory-reset, deregister or watch.
     public var command: String
     /// The new name, for `setup`.
     public var name: String?
@@ -32,7 +32,7 @@ public struct ControlRequestMessage: Codable, Equatable, Sendable {
     }
 
     /// The commands the daemon understands.
-    public static let commands: Set<String> = ["status", "on", "off", "toggle", "setup", "reset", "factory-reset", "deregister", "watch"]
+    public static let commands: Set<String> = ["status", "on", "off", "toggle", "identify", "setup", "reset", "factory-reset", "deregister", "watch"]
 }
 
 /// The plug as `plugctl status` shows it.
@@ -46,9 +46,11 @@ public struct PlugStatus: Codable, Equatable, Sendable {
     public var registered: Bool
     public var fault: String?
     public var buttonHeld: Bool
+    /// The MQTT link: `connected` or `unreachable`; absent without MQTT.
+    public var broker: String?
 
     public init(relay: String, led: String, ledPattern: String, mode: String, name: String, identity: String,
-                registered: Bool, fault: String?, buttonHeld: Bool) {
+                registered: Bool, fault: String?, buttonHeld: Bool, broker: String? = nil) {
         self.relay = relay
         self.led = led
         self.ledPattern = ledPattern
@@ -58,6 +60,7 @@ public struct PlugStatus: Codable, Equatable, Sendable {
         self.registered = registered
         self.fault = fault
         self.buttonHeld = buttonHeld
+        self.broker = broker
     }
 }
 

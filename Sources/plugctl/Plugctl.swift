@@ -12,8 +12,8 @@ struct Plugctl: ParsableCommand {
         commandName: "plugctl",
         abstract: "Control a running plugd.",
         discussion: "Exit codes: 0 done, 1 the daemon refused (the reason is printed), 69 cannot reach plugd.",
-        subcommands: [Status.self, On.self, Off.self, Toggle.self, Setup.self, Reset.self,
-                      FactoryReset.self, Deregister.self, Watch.self]
+        subcommands: [Status.self, On.self, Off.self, Toggle.self, Identify.self, Setup.self,
+                      Reset.self, FactoryReset.self, Deregister.self, Watch.self]
     )
 }
 
@@ -54,10 +54,10 @@ struct Connection: ParsableArguments {
     }
 
     static func text(_ s: PlugStatus) -> String {
-        [("relay", s.relay), ("led", "\(s.ledPattern)"), ("mode", s.mode), ("name", s.name),
+        let rows: [(String, String)] = [("relay", s.relay), ("led", "\(s.ledPattern)"), ("mode", s.mode), ("name", s.name),
          ("identity", s.identity), ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
-         ("button", s.buttonHeld ? "held" : "released")]
-            .map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
+         ("button", s.buttonHeld ? "held" : "released")] + (s.broker.map { [("mqtt", $0)] } ?? [])
+        return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
     }
 
     static func timestamp() -> String {
@@ -138,6 +138,12 @@ struct Off: SocketCommand {
 struct Toggle: SocketCommand {
     static let configuration = CommandConfiguration(abstract: "Toggle the relay.")
     static let request = "toggle"
+    @OptionGroup var connection: Connection
+}
+
+struct Identify: SocketCommand {
+    static let configuration = CommandConfiguration(abstract: "Blink the LED green for a few seconds, to find the plug.")
+    static let request = "identify"
     @OptionGroup var connection: Connection
 }
 

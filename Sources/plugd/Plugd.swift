@@ -6,6 +6,8 @@ import PlugCore
 import PlugDaemon
 import PlugGPIO
 import PlugLibgpiod
+import PlugMQTT
+import PlugMosquitto
 import PlugProtocol
 import PlugState
 import PlugSystemd
@@ -97,16 +99,48 @@ struct Plugd: ParsableCommand {
             fail("\(error)")
             throw ExitCode(73)
         }
+        let mqtt = settings.mqtt.map { startMQTT($0, runtime: runtime, inbox: inbox, events: events) }
         let notifier = SystemdNotifier()
         notifier.ready(status: runtime.statusLine(at: clock.now))
         var last = ""
+        var published = runtime.snapshot
         runtime.runPolling(inbox: inbox, stopFD: signals, clock: clock,
                            watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt in
             let line = rt.statusLine(at: clock.now)
             if line != last { notifier.status(line); last = line }
+            if let mqtt, rt.snapshot != published { published = rt.snapshot; mqtt.update(published) }
         }
         notifier.stopping()
+        if let mqtt {
+            mqtt.stop()
+            for case .log(let event) in inbox.take() { events.record(event) }   // its goodbye
+        }
         server.stop()
+    }
+
+    /// Starts the MQTT client: its commands, reachability and log entries reach the loop through
+    /// the inbox; before a factory reset wipes the identity, it removes the plug from Home
+    /// Assistant (waiting up to 3 s for the broker).
+    func startMQTT(_ settings: MQTTSettings, runtime: PlugRuntime, inbox: LoopInbox, events: any EventSink) -> MQTTClient {
+        let client = MQTTClient(settings: settings, plug: runtime.snapshot) { output in
+            switch output {
+            case .command(let c): inbox.post(.input(.command(c, source: .mqtt)))
+            case .reachable(let r): inbox.post(.input(.broker(connected: r)))
+            case .log(let e): inbox.post(.log(e))
+            }
+        }
+        runtime.beforeWipe = { old in
+            if !client.forget(PlugSnapshot(old, relayOn: old.relayOn), timeout: .seconds(3)) {
+                let topics = MQTTTopics(settings: settings, identity: old.identity)
+                events.record(PlugEvent("mqtt_forget_pending", """
+                    The MQTT broker did not confirm removing \(topics.deviceID) from Home Assistant; \
+                    it is sent when the broker is back (while plugd runs), or clear it by hand: \
+                    mosquitto_pub -r -n -t \(topics.switchConfig) (and \(topics.buttonConfig))
+                    """, priority: .warning, fields: ["PLUG_TOPIC": topics.switchConfig]))
+            }
+        }
+        client.start()
+        return client
     }
 
     /// `--simulate`: the runtime on a simulated chip, drawn in this terminal, keyboard = button.

@@ -55,9 +55,11 @@ import Testing
         c.startupHoldArmed = true
         c.factoryResetArmed = true
         c.setupArmed = true
+        c.identify = sec(1)
         c.setupMode = sec(1)
         c.fault = sec(1)
         c.started = sec(2)
+        c.brokerUnreachable = sec(1)
         c.relayOn = true
         let t = ms(2_010)  // inside the first start-up flash
         var seen: [String] = []
@@ -67,14 +69,16 @@ import Testing
         take(LEDEngine.pattern(for: c, at: t)); c.startupHoldArmed = false
         take(LEDEngine.pattern(for: c, at: t)); c.factoryResetArmed = false
         take(LEDEngine.pattern(for: c, at: t)); c.setupArmed = false
+        take(LEDEngine.pattern(for: c, at: t)); c.identify = nil
         take(LEDEngine.pattern(for: c, at: t)); c.setupMode = nil
         take(LEDEngine.pattern(for: c, at: t)); c.fault = nil
         take(LEDEngine.pattern(for: c, at: t)); c.started = nil
+        take(LEDEngine.pattern(for: c, at: t)); c.brokerUnreachable = nil
         take(LEDEngine.pattern(for: c, at: t)); c.relayOn = false
         take(LEDEngine.pattern(for: c, at: t))
         #expect(seen == [
-            "orange blinking 4 Hz", "solid blue", "solid off", "solid orange", "solid red",
-            "blue blinking 1 Hz", "red blinking 2 Hz", "3× red flashes", "solid blue", "solid off",
+            "orange blinking 4 Hz", "solid blue", "solid off", "solid orange", "solid red", "green blinking 2 Hz",
+            "blue blinking 1 Hz", "red blinking 2 Hz", "3× red flashes", "red blinking 1 Hz", "solid blue", "solid off",
         ])
     }
 

@@ -123,6 +123,26 @@ final class Rig {
         #expect(rig.sink.names.contains("factory_reset_complete"))
     }
 
+    @Test func beforeWipeSeesTheOldStateStillOnDisk() throws {
+        let rig = try Rig()
+        let old = rig.runtime.machine.state
+        var seen: [(given: PlugState, onDisk: PlugState?)] = []
+        rig.runtime.beforeWipe = { given in seen.append((given, try? rig.saved())) }
+        rig.runtime.handle(.command(.factoryReset, source: .control), at: rig.clock.now)
+        #expect(seen.count == 1)
+        #expect(seen.first?.given.identity == old.identity)
+        #expect(seen.first?.onDisk?.identity == old.identity)
+        #expect(rig.runtime.machine.state.identity != old.identity)
+    }
+
+    @Test func logEventsFromOtherThreadsAreRecordedInOrder() throws {
+        let rig = try Rig()
+        rig.runtime.process(.log(PlugEvent("mqtt_connected", "connected")), at: rig.clock.now)
+        rig.runtime.process(.input(.command(.on, source: .mqtt)), at: rig.clock.now)
+        #expect(Array(rig.sink.names.suffix(2)) == ["mqtt_connected", "relay"])
+        #expect(rig.sink.events.last?.fields["PLUG_SOURCE"] == "mqtt")
+    }
+
     @Test func startupHoldTurnsTheLEDOffAtTwelveSecondsAndReleaseFactoryResets() throws {
         let rig = try Rig(buttonHeld: true) { store in
             var s = try store.open().state

@@ -1,0 +1,203 @@
+import Foundation
+import PlugCore
+
+/// What the MQTT side knows of the plug: enough to name it, announce it and report the relay.
+public struct PlugSnapshot: Sendable, Equatable {
+    public var identity: UUID
+    public var name: String
+    public var registered: Bool
+    public var relayOn: Bool
+
+    public init(identity: UUID, name: String, registered: Bool, relayOn: Bool) {
+        self.identity = identity
+        self.name = name
+        self.registered = registered
+        self.relayOn = relayOn
+    }
+
+    /// The snapshot of a persisted state with the relay at `relayOn`.
+    public init(_ state: PlugState, relayOn: Bool) {
+        self.init(identity: state.identity, name: state.name, registered: state.registered, relayOn: relayOn)
+    }
+}
+
+/// The plug's side of the MQTT conversation as a pure state machine: given what happened on the
+/// connection (connected, lost, a message) or to the plug (a snapshot), it answers with what to
+/// publish and subscribe, which commands to give the plug, and what to log. No I/O, no clock:
+/// the client (`PlugMosquitto`) carries out the actions.
+///
+/// - The relay state is published retained whenever it differs from the last one published on
+///   this connection; availability is retained `online`, with `offline` as the last will.
+/// - Home Assistant discovery is published while the plug is registered (set up), again when the
+///   name changes and when Home Assistant announces `online`; a plug that stops being
+///   registered is removed from Home Assistant (empty retained configs).
+/// - Commands (`ON`, `OFF`, `TOGGLE`, identify) are obeyed only when live: a retained command is
+///   stale by definition and is ignored, so connecting never moves the relay.
+public struct MQTTBridge: Sendable {
+    /// Something that happened.
+    public enum Input: Equatable, Sendable {
+        /// The broker accepted the connection.
+        case connected
+        /// A connection attempt failed (no route, refused, bad credentials, TLS).
+        case connectFailed(reason: String)
+        /// An established connection was lost.
+        case connectionLost(reason: String)
+        /// A message arrived on a subscribed topic; `retained` if the broker kept it from before.
+        case message(topic: String, payload: String, retained: Bool)
+        /// The plug changed (relay, name, registration or identity).
+        case plug(PlugSnapshot)
+    }
+
+    /// What the client must do.
+    public enum Action: Equatable, Sendable {
+        case publish(MQTTMessage)
+        case subscribe([String])
+        /// Give the plug a command (source: MQTT).
+        case command(PlugMachine.Command)
+        /// The broker became reachable (`true`) or not: the plug's LED shows it.
+        case reachable(Bool)
+        /// The identity changed: disconnect cleanly, then connect as the new device.
+        case reconnect
+        case log(PlugEvent)
+    }
+
+    public let settings: MQTTSettings
+    /// The plug as last reported.
+    public private(set) var plug: PlugSnapshot
+    /// The current identity's topics.
+    public private(set) var topics: MQTTTopics
+    /// Whether the broker has accepted the connection.
+    public private(set) var connected = false
+    private var publishedRelay: Bool?
+    /// The name Home Assistant was last given on this connection (`nil` = not announced).
+    private var announcedName: String?
+    private var lastFailure: String?
+
+    public init(settings: MQTTSettings, plug: PlugSnapshot) {
+        self.settings = settings
+        self.plug = plug
+        topics = MQTTTopics(settings: settings, identity: plug.identity)
+    }
+
+    /// The last will: the broker publishes it if the plug vanishes without saying goodbye.
+    public var will: MQTTMessage { MQTTMessage(topics.availability, "offline", retain: true) }
+
+    /// What to publish before a clean disconnect.
+    public var goodbye: MQTTMessage { will }
+
+    /// Empty retained messages that remove `plug`'s device from Home Assistant and its retained
+    /// state and availability from the broker (factory reset, deregister).
+    public func forgetting(_ plug: PlugSnapshot) -> [MQTTMessage] {
+        let t = MQTTTopics(settings: settings, identity: plug.identity)
+        return [t.switchConfig, t.buttonConfig, t.state, t.availability].map { MQTTMessage($0, "", retain: true) }
+    }
+
+    /// Feeds one input and returns what to do, in order.
+    public mutating func handle(_ input: Input) -> [Action] {
+        var fx: [Action] = []
+        switch input {
+        case .connected:
+            connected = true
+            lastFailure = nil
+            publishedRelay = nil
+            announcedName = nil
+            fx.append(.reachable(true))
+            fx.append(.log(PlugEvent("mqtt_connected", "Connected to the MQTT broker \(settings.broker) as \(topics.deviceID)",
+                                     priority: .notice, fields: ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": topics.deviceID])))
+            fx.append(.publish(MQTTMessage(topics.availability, "online", retain: true)))
+            fx.append(.subscribe(topics.subscriptions))
+            sync(&fx)
+        case .connectionLost(let reason):
+            let was = connected
+            connected = false
+            guard was else { return handle(.connectFailed(reason: reason)) }
+            lastFailure = reason
+            fx.append(.reachable(false))
+            fx.append(.log(PlugEvent("mqtt_disconnected", "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
+                                     priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
+        case .connectFailed(let reason):
+            connected = false
+            // Log a failure once, not at every retry: again only when the reason changes.
+            if reason != lastFailure {
+                fx.append(.log(PlugEvent("mqtt_unreachable", "Cannot connect to the MQTT broker \(settings.broker): \(reason); retrying",
+                                         priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
+            }
+            if lastFailure == nil { fx.append(.reachable(false)) }
+            lastFailure = reason
+        case .message(let topic, let payload, let retained):
+            received(topic: topic, payload: payload, retained: retained, &fx)
+        case .plug(let new):
+            let old = plug
+            plug = new
+            if new.identity != old.identity {
+                topics = MQTTTopics(settings: settings, identity: new.identity)
+                if connected {
+                    connected = false
+                    fx.append(.reconnect)
+                }
+                return fx
+            }
+            if connected { sync(&fx) }
+        }
+        return fx
+    }
+
+    /// Publishes what differs from what the broker has from this connection.
+    private mutating func sync(_ fx: inout [Action]) {
+        if publishedRelay != plug.relayOn {
+            publishedRelay = plug.relayOn
+            fx.append(.publish(MQTTMessage(topics.state, plug.relayOn ? "ON" : "OFF", retain: true)))
+        }
+        if plug.registered, announcedName != plug.name {
+            announcedName = plug.name
+            fx.append(.publish(MQTTMessage(topics.switchConfig, HomeAssistantDiscovery.switchConfig(topics, name: plug.name), retain: true)))
+            fx.append(.publish(MQTTMessage(topics.buttonConfig, HomeAssistantDiscovery.buttonConfig(topics, name: plug.name), retain: true)))
+            fx.append(.log(PlugEvent("mqtt_discovery", "Home Assistant discovery published for \"\(plug.name)\"",
+                                     fields: ["PLUG_TOPIC": topics.switchConfig])))
+        } else if !plug.registered, announcedName != nil {
+            announcedName = nil
+            for topic in [topics.switchConfig, topics.buttonConfig] { fx.append(.publish(MQTTMessage(topic, "", retain: true))) }
+            fx.append(.log(PlugEvent("mqtt_discovery_removed", "Not registered: removed from Home Assistant",
+                                     priority: .notice, fields: ["PLUG_TOPIC": topics.switchConfig])))
+        }
+    }
+
+    private mutating func received(topic: String, payload: String, retained: Bool, _ fx: inout [Action]) {
+        let text = payload.trimmingCharacters(in: .whitespacesAndNewlines)
+        if topic == topics.homeAssistantStatus {
+            // Home Assistant restarted: it forgot non-retained state, so announce again. A retained
+            // `online` arrives on every subscribe, right after plugd announced itself anyway.
+            if text.lowercased() == "online", !retained, connected {
+                announcedName = nil
+                fx.append(.publish(MQTTMessage(topics.availability, "online", retain: true)))
+                sync(&fx)
+            }
+            return
+        }
+        let command: PlugMachine.Command?
+        switch topic {
+        case topics.command:
+            switch text.uppercased() {
+            case "ON": command = .on
+            case "OFF": command = .off
+            case "TOGGLE": command = .toggle
+            default: command = nil
+            }
+        case topics.identify: command = .identify
+        default: return
+        }
+        let fields = ["PLUG_SOURCE": EventSource.mqtt.rawValue, "PLUG_TOPIC": topic, "PLUG_PAYLOAD": String(text.prefix(64))]
+        guard let command else {
+            fx.append(.log(PlugEvent("mqtt_command_invalid", "MQTT command \"\(text.prefix(64))\" on \(topic) not understood: send ON, OFF or TOGGLE",
+                                     priority: .warning, fields: fields)))
+            return
+        }
+        if retained {
+            fx.append(.log(PlugEvent("mqtt_command_ignored", "Retained MQTT command \"\(text.prefix(64))\" on \(topic) ignored: a stale command never moves the relay",
+                                     priority: .notice, fields: fields)))
+            return
+        }
+        fx.append(.log(PlugEvent("mqtt_command", "MQTT command \"\(text.prefix(64))\" received on \(topic)", fields: fields)))
+        fx.append(.command(command))
+    }
+}

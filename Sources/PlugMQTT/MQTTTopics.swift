@@ -1,0 +1,58 @@
+import Foundation
+
+/// The topics of one plug, all derived from its identity, so a factory reset (a new identity)
+/// makes a new device on the broker and in Home Assistant.
+public struct MQTTTopics: Sendable, Equatable {
+    /// `plugd-` and the identity's first 12 hex digits: the MQTT client id and the topic level.
+    /// 18 characters, within MQTT 3.1's 23-character limit for client ids.
+    public let deviceID: String
+    /// The full identity in lower case, for Home Assistant's unique ids.
+    public let uniqueID: String
+    /// Retained `ON`/`OFF`, published on every relay change.
+    public let state: String
+    /// Commands: `ON`, `OFF`, `TOGGLE`.
+    public let command: String
+    /// Retained `online`/`offline`; `offline` is also the last will.
+    public let availability: String
+    /// Any message blinks the LED (Home Assistant's identify button).
+    public let identify: String
+    /// Home Assistant discovery configs: the switch and the identify button.
+    public let switchConfig: String
+    public let buttonConfig: String
+    /// Home Assistant's birth and last will (`online`/`offline`).
+    public let homeAssistantStatus: String
+
+    public init(settings: MQTTSettings, identity: UUID) {
+        let hex = identity.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        deviceID = "plugd-" + hex.prefix(12)
+        uniqueID = "plugd_" + hex
+        let base = "\(settings.topicPrefix)/\(deviceID)"
+        state = base + "/state"
+        command = base + "/set"
+        availability = base + "/availability"
+        identify = base + "/identify"
+        switchConfig = "\(settings.discoveryPrefix)/switch/\(deviceID)/relay/config"
+        buttonConfig = "\(settings.discoveryPrefix)/button/\(deviceID)/identify/config"
+        homeAssistantStatus = "\(settings.discoveryPrefix)/status"
+    }
+
+    /// The topics the plug subscribes to.
+    public var subscriptions: [String] { [command, identify, homeAssistantStatus] }
+}
+
+/// One message to publish.
+public struct MQTTMessage: Sendable, Equatable, CustomStringConvertible {
+    public var topic: String
+    public var payload: String
+    public var retain: Bool
+    /// Every message plugd publishes is QoS 1: the broker acknowledges it.
+    public var qos: Int32 { 1 }
+
+    public init(_ topic: String, _ payload: String, retain: Bool) {
+        self.topic = topic
+        self.payload = payload
+        self.retain = retain
+    }
+
+    public var description: String { "\(topic) \(retain ? "(retained) " : "")\"\(payload)\"" }
+}

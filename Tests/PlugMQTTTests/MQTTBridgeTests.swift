@@ -1,0 +1,218 @@
+import Foundation
+import PlugCore
+import Testing
+@testable import PlugMQTT
+
+let identityA = UUID(uuidString: "0A1B2C3D-4E5F-4061-8293-A4B5C6D7E8F9")!
+let identityB = UUID(uuidString: "11111111-2222-4333-8444-555555555555")!
+let settings = MQTTSettings(host: "broker.lan", topicPrefix: "home/plugs")
+
+func snapshot(_ identity: UUID = identityA, name: String = "kettle", registered: Bool = true, relayOn: Bool = false) -> PlugSnapshot {
+    PlugSnapshot(identity: identity, name: name, registered: registered, relayOn: relayOn)
+}
+
+extension [MQTTBridge.Action] {
+    var published: [MQTTMessage] { compactMap { if case .publish(let m) = $0 { m } else { nil } } }
+    var commands: [PlugMachine.Command] { compactMap { if case .command(let c) = $0 { c } else { nil } } }
+    var logged: [String] { compactMap { if case .log(let e) = $0 { e.name } else { nil } } }
+}
+
+@Suite struct MQTTTopicsTests {
+    @Test func topicsAndClientIDComeFromTheIdentity() {
+        let t = MQTTTopics(settings: settings, identity: identityA)
+        #expect(t.deviceID == "plugd-0a1b2c3d4e5f")
+        #expect(t.deviceID.utf8.count <= 23)
+        #expect(t.state == "home/plugs/plugd-0a1b2c3d4e5f/state")
+        #expect(t.command == "home/plugs/plugd-0a1b2c3d4e5f/set")
+        #expect(t.availability == "home/plugs/plugd-0a1b2c3d4e5f/availability")
+        #expect(t.switchConfig == "homeassistant/switch/plugd-0a1b2c3d4e5f/relay/config")
+        #expect(t.buttonConfig == "homeassistant/button/plugd-0a1b2c3d4e5f/identify/config")
+        #expect(t.uniqueID == "plugd_0a1b2c3d4e5f40618293a4b5c6d7e8f9")
+        #expect(MQTTTopics(settings: settings, identity: identityB).deviceID != t.deviceID)
+    }
+
+    @Test func portDefaultsFollowTLS() {
+        #expect(MQTTSettings(host: "h").port == 1883)
+        #expect(MQTTSettings(host: "h", caFile: "/etc/ca.pem").port == 8883)
+        #expect(MQTTSettings(host: "h", port: 1884, caFile: "/etc/ca.pem").port == 1884)
+        #expect(MQTTSettings(host: "::1").broker == "[::1]:1883")
+    }
+}
+
+@Suite struct HomeAssistantDiscoveryTests {
+    func object(_ json: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    }
+
+    @Test func switchConfigPointsAtThePlugsTopics() throws {
+        let t = MQTTTopics(settings: settings, identity: identityA)
+        let c = try object(HomeAssistantDiscovery.switchConfig(t, name: "kettle"))
+        #expect(c["command_topic"] as? String == t.command)
+        #expect(c["state_topic"] as? String == t.state)
+        #expect(c["availability_topic"] as? String == t.availability)
+        #expect(c["unique_id"] as? String == t.uniqueID + "_relay")
+        #expect(c["payload_on"] as? String == "ON" && c["payload_off"] as? String == "OFF")
+        #expect(c["name"] is NSNull)   // the entity is named after the device
+        let device = try #require(c["device"] as? [String: Any])
+        #expect(device["name"] as? String == "kettle")
+        #expect(device["identifiers"] as? [String] == [t.uniqueID])
+    }
+
+    @Test func buttonConfigIdentifies() throws {
+        let t = MQTTTopics(settings: settings, identity: identityA)
+        let c = try object(HomeAssistantDiscovery.buttonConfig(t, name: "kettle"))
+        #expect(c["command_topic"] as? String == t.identify)
+        #expect(c["device_class"] as? String == "identify")
+        #expect((c["device"] as? [String: Any])?["identifiers"] as? [String] == [t.uniqueID])
+    }
+}
+
+@Suite struct MQTTBridgeTests {
+    @Test func connectingAnnouncesAvailabilityStateAndDiscoveryThenSubscribes() {
+        var b = MQTTBridge(settings: settings, plug: snapshot(relayOn: true))
+        let fx = b.handle(.connected)
+        let t = b.topics
+        #expect(fx.first == .reachable(true))
+        #expect(fx.published.map(\.topic) == [t.availability, t.state, t.switchConfig, t.buttonConfig])
+        #expect(fx.published.allSatisfy { $0.retain })
+        #expect(fx.published[0].payload == "online")
+        #expect(fx.published[1].payload == "ON")
+        #expect(fx.contains(.subscribe([t.command, t.identify, t.homeAssistantStatus])))
+        #expect(fx.logged == ["mqtt_connected", "mqtt_discovery"])
+        #expect(b.will == MQTTMessage(t.availability, "offline", retain: true))
+    }
+
+    @Test func anUnregisteredPlugIsNotAnnouncedToHomeAssistant() {
+        var b = MQTTBridge(settings: settings, plug: snapshot(registered: false))
+        let fx = b.handle(.connected)
+        #expect(!fx.published.map(\.topic).contains(b.topics.switchConfig))
+        // Setup registers it: now it is announced.
+        let setup = b.handle(.plug(snapshot(registered: true)))
+        #expect(setup.published.map(\.topic) == [b.topics.switchConfig, b.topics.buttonConfig])
+    }
+
+    @Test func relayChangesArePublishedOnceEach() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        #expect(b.handle(.plug(snapshot(relayOn: true))).published == [MQTTMessage(b.topics.state, "ON", retain: true)])
+        #expect(b.handle(.plug(snapshot(relayOn: true))).published == [])
+        #expect(b.handle(.plug(snapshot(relayOn: false))).published == [MQTTMessage(b.topics.state, "OFF", retain: true)])
+    }
+
+    @Test func whileDisconnectedNothingIsPublishedAndTheLatestStateFollowsOnConnect() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        #expect(b.handle(.plug(snapshot(relayOn: true))).published == [])
+        let fx = b.handle(.connected)
+        #expect(fx.published.contains(MQTTMessage(b.topics.state, "ON", retain: true)))
+    }
+
+    @Test func renamingRepublishesDiscovery() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        let fx = b.handle(.plug(snapshot(name: "lamp")))
+        #expect(fx.published.map(\.topic) == [b.topics.switchConfig, b.topics.buttonConfig])
+        #expect(fx.published[0].payload.contains("\"name\":\"lamp\""))
+    }
+
+    @Test(arguments: [("ON", PlugMachine.Command.on), ("off", .off), (" Toggle\n", .toggle)])
+    func liveCommandsReachThePlug(payload: String, command: PlugMachine.Command) {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        let fx = b.handle(.message(topic: b.topics.command, payload: payload, retained: false))
+        #expect(fx.commands == [command])
+        #expect(fx.logged == ["mqtt_command"])
+    }
+
+    @Test func retainedCommandsAreIgnored() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        for topic in [b.topics.command, b.topics.identify] {
+            let fx = b.handle(.message(topic: topic, payload: "ON", retained: true))
+            #expect(fx.commands == [])
+            #expect(fx.logged == ["mqtt_command_ignored"])
+        }
+    }
+
+    @Test func unknownCommandsAreReportedNotObeyed() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        let fx = b.handle(.message(topic: b.topics.command, payload: "explode", retained: false))
+        #expect(fx.commands == [])
+        #expect(fx.logged == ["mqtt_command_invalid"])
+        #expect(b.handle(.message(topic: "other/topic", payload: "ON", retained: false)).isEmpty)
+    }
+
+    @Test func identifyButton() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        #expect(b.handle(.message(topic: b.topics.identify, payload: "PRESS", retained: false)).commands == [.identify])
+    }
+
+    @Test func homeAssistantComingOnlineGetsDiscoveryAgain() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        let fx = b.handle(.message(topic: "homeassistant/status", payload: "online", retained: false))
+        #expect(fx.published.map(\.topic) == [b.topics.availability, b.topics.switchConfig, b.topics.buttonConfig])
+        // Its retained birth message, seen at every subscribe, does not repeat what was just sent.
+        #expect(b.handle(.message(topic: "homeassistant/status", payload: "online", retained: true)).published == [])
+        #expect(b.handle(.message(topic: "homeassistant/status", payload: "offline", retained: false)).published == [])
+    }
+
+    @Test func failuresAreLoggedOncePerReasonAndShownOnce() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        let first = b.handle(.connectFailed(reason: "Connection refused"))
+        #expect(first.logged == ["mqtt_unreachable"])
+        #expect(first.contains(.reachable(false)))
+        #expect(b.handle(.connectFailed(reason: "Connection refused")).isEmpty)
+        #expect(b.handle(.connectFailed(reason: "No route to host")).logged == ["mqtt_unreachable"])
+        #expect(b.handle(.connected).first == .reachable(true))
+        let lost = b.handle(.connectionLost(reason: "Connection lost"))
+        #expect(lost == [.reachable(false), lost[1]])
+        #expect(lost.logged == ["mqtt_disconnected"])
+        #expect(!b.connected)
+        // Reconnecting publishes everything again (the broker may have lost it).
+        #expect(b.handle(.connected).published.count == 4)
+    }
+
+    @Test func aNewIdentityReconnectsAsANewDevice() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        let fx = b.handle(.plug(snapshot(identityB, registered: false)))
+        #expect(fx == [.reconnect])
+        #expect(b.topics == MQTTTopics(settings: settings, identity: identityB))
+        #expect(b.will.topic == b.topics.availability)
+    }
+
+    @Test func forgettingClearsDiscoveryStateAndAvailability() {
+        let b = MQTTBridge(settings: settings, plug: snapshot(identityB))
+        let t = MQTTTopics(settings: settings, identity: identityA)
+        let m = b.forgetting(snapshot(identityA))
+        #expect(m.map(\.topic) == [t.switchConfig, t.buttonConfig, t.state, t.availability])
+        #expect(m.allSatisfy { $0.retain && $0.payload.isEmpty })
+    }
+
+    @Test func losingTheRegistrationRemovesTheDevice() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        let fx = b.handle(.plug(snapshot(registered: false)))
+        #expect(fx.published == [MQTTMessage(b.topics.switchConfig, "", retain: true), MQTTMessage(b.topics.buttonConfig, "", retain: true)])
+    }
+}
+
+@Suite struct ReconnectBackoffTests {
+    @Test func doublesUpToTheMaximumAndResets() {
+        var b = ReconnectBackoff(min: .seconds(1), max: .seconds(60))
+        let delays = (0..<9).map { _ in b.nextDelay(random: 0.5) }
+        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60].map { Duration.seconds($0) })
+        b.reset()
+        #expect(b.nextDelay(random: 0.5) == .seconds(1))
+    }
+
+    @Test func jitterStaysWithinTwentyPercent() {
+        var low = ReconnectBackoff(min: .seconds(10), max: .seconds(60))
+        var high = low
+        #expect(low.nextDelay(random: 0) == .seconds(8))
+        #expect(high.nextDelay(random: 0.999_999) < .seconds(12))
+        #expect(high.nextDelay(random: 0.999_999) > .seconds(23))
+    }
+}

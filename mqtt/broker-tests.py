@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""plugd against a real MQTT broker: Debian's mosquitto, started by this script on 127.0.0.1
+(free ports, its own config, killed at the end), and the real plugd binary headless on the
+simulated chip (`plugd --simulate --headless`). The test side talks MQTT with paho-mqtt.
+
+    mqtt/broker-tests.py
+
+Checks: the retained state, availability and Home Assistant discovery payloads; command round
+trips (ON, OFF, TOGGLE, identify) with their source in the log; a retained command never moves
+the relay at (re)connect; the last will after kill -9 and `offline` at a clean stop; the broker
+restarting (LED and status show it, everything is published again, commands work again);
+deregister and factory reset removing the device from Home Assistant, also when the broker was
+down at that moment; TLS with a password file, and a wrong password.
+
+Prints one line per check and a closing line "N passed, N failed"; exits 1 if any failed."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "faults"))
+from plugharness import Plug  # noqa: E402
+
+results = {"passed": 0, "failed": 0}
+
+
+def check(name, ok, detail=""):
+    results["passed" if ok else "failed"] += 1
+    print(f"{'ok  ' if ok else 'FAIL'} {name}{'' if ok else ': ' + str(detail)}", flush=True)
+    return ok
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, step=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+class Broker:
+    """A mosquitto process with a plain listener (anonymous) and, if `tls`, a TLS listener that
+    needs a user name and password."""
+
+    def __init__(self, workdir, tls=None):
+        self.workdir = workdir
+        self.port = free_port()
+        self.tls_port = free_port() if tls else None
+        self.tls = tls
+        self.conf = os.path.join(workdir, "mosquitto.conf")
+        self.configure(persistence=False)
+        self.proc = None
+
+    def configure(self, persistence):
+        """Writes the config; with `persistence`, retained messages survive a restart."""
+        tls = self.tls
+        lines = ["per_listener_settings true", f"persistence {'true' if persistence else 'false'}",
+                 f"persistence_location {self.workdir}/", "user root",
+                 f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
+        if tls:
+            lines += [f"listener {self.tls_port} 127.0.0.1", "allow_anonymous false",
+                      f"password_file {tls['passwords']}", f"cafile {tls['ca']}",
+                      f"certfile {tls['cert']}", f"keyfile {tls['key']}"]
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self):
+        log = open(os.path.join(self.workdir, "mosquitto.log"), "ab")
+        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=log, stderr=log)
+        log.close()
+        if not wait_for(lambda: self._listening(), timeout=10):
+            raise RuntimeError("mosquitto did not start: see " + self.workdir)
+
+    def _listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+class Client:
+    """A test-side MQTT client that records every message (topic, payload, retained)."""
+
+    def __init__(self, port, subscribe=("#",)):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-{time.monotonic_ns()}")
+        self.c.on_message = self._on_message
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+        for topic in subscribe:
+            self.c.subscribe(topic, qos=1)
+
+    def _on_message(self, _c, _u, m):
+        with self.lock:
+            self.messages.append((m.topic, m.payload.decode(errors="replace"), bool(m.retain)))
+
+    def seen(self, topic, payload=None, retained=None):
+        with self.lock:
+            return [m for m in self.messages if m[0] == topic and (payload is None or m[1] == payload)
+                    and (retained is None or m[2] == retained)]
+
+    def publish(self, topic, payload, retain=False):
+        self.c.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self):
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def retained(port, topic_filter, settle=1.0):
+    """The retained messages under `topic_filter` now: {topic: payload}."""
+    c = Client(port, (topic_filter,))
+    time.sleep(settle)
+    c.close()
+    return {t: p for t, p, r in c.messages if r}
+
+
+def mqtt_config(port, extra=""):
+    return f'\n[mqtt]\nhost = "127.0.0.1"\nport = {port}\nkeepalive_s = 10\nreconnect_max_s = 2\n{extra}'
+
+
+def topics(identity):
+    device = "plugd-" + identity.lower().replace("-", "")[:12]
+    base = f"plugd/{device}"
+    return {"device": device, "state": base + "/state", "set": base + "/set", "availability": base + "/availability",
+            "identify": base + "/identify", "switch": f"homeassistant/switch/{device}/relay/config",
+            "button": f"homeassistant/button/{device}/identify/config"}
+
+
+def main():
+    if not shutil.which("mosquitto"):
+        sys.exit("mosquitto is not installed (apt-get install mosquitto; ./scripts/setup does it)")
+    work = tempfile.mkdtemp(prefix="plugd-mqtt-")
+    broker = Broker(work)
+    broker.start()
+    plug = Plug(os.path.join(work, "plug"), extra_config=mqtt_config(broker.port)) if os.makedirs(os.path.join(work, "plug")) is None else None
+    try:
+        status = plug.start()
+        t = topics(status["identity"])
+        watcher = Client(broker.port)
+
+        # --- Connect, state, availability, discovery ---
+        check("plugd connects and says so in status and the log",
+              wait_for(lambda: plug.status().get("broker") == "connected") and plug.logged("PLUG_EVENT=mqtt_connected"),
+              plug.tail())
+        now = retained(broker.port, "#")
+        check("availability is retained online", now.get(t["availability"]) == "online", now)
+        check("state is retained OFF", now.get(t["state"]) == "OFF", now)
+        check("an unregistered plug is not announced to Home Assistant", t["switch"] not in now, now)
+        plug.command("setup", name="kettle")
+        wait_for(lambda: t["switch"] in retained(broker.port, "homeassistant/#", 0.3))
+        now = retained(broker.port, "#")
+        sw = json.loads(now.get(t["switch"], "{}"))
+        btn = json.loads(now.get(t["button"], "{}"))
+        ident = status["identity"].lower().replace("-", "")
+        check("setup announces the switch: retained discovery config with the plug's topics",
+              sw.get("command_topic") == t["set"] and sw.get("state_topic") == t["state"]
+              and sw.get("availability_topic") == t["availability"] and sw.get("payload_on") == "ON"
+              and sw.get("unique_id") == f"plugd_{ident}_relay", sw)
+        check("the device is named and identified by the plug", sw.get("device", {}).get("name") == "kettle"
+              and sw.get("device", {}).get("identifiers") == [f"plugd_{ident}"], sw.get("device"))
+        check("an identify button is announced", btn.get("command_topic") == t["identify"]
+              and btn.get("device_class") == "identify", btn)
+
+        # --- Commands ---
+        watcher.publish(t["set"], "ON")
+        check("ON over MQTT switches the relay on", wait_for(lambda: plug.status()["relay"] == "on"), plug.status())
+        check("... and the state ON is published retained", wait_for(lambda: watcher.seen(t["state"], "ON")))
+        check("... and the journal names the source", plug.logged("PLUG_EVENT=relay PLUG_RELAY=on PLUG_SOURCE=mqtt")
+              and plug.logged("PLUG_EVENT=mqtt_command"), plug.tail())
+        watcher.publish(t["set"], "TOGGLE")
+        check("TOGGLE switches it off", wait_for(lambda: plug.status()["relay"] == "off"))
+        watcher.publish(t["set"], "off")
+        watcher.publish(t["set"], "bogus")
+        check("a command it does not understand is logged, not obeyed",
+              wait_for(lambda: plug.logged("PLUG_EVENT=mqtt_command_invalid")) and plug.status()["relay"] == "off")
+        n = len(watcher.seen(t["state"], "ON"))
+        plug.send_button("press")
+        time.sleep(0.2)
+        plug.send_button("release")
+        check("a button press is published too", wait_for(lambda: len(watcher.seen(t["state"], "ON")) > n))
+        watcher.publish(t["identify"], "PRESS")
+        check("the identify button blinks the LED green",
+              wait_for(lambda: "green" in plug.status()["ledPattern"]), plug.status()["ledPattern"])
+        n_sw = len(watcher.seen(t["switch"]))
+        watcher.publish("homeassistant/status", "online")
+        check("Home Assistant coming online gets discovery again", wait_for(lambda: len(watcher.seen(t["switch"])) > n_sw))
+
+        # --- Retained commands never move the relay ---
+        relay_before = plug.status()["relay"]
+        plug.stop()
+        check("a clean stop publishes availability offline",
+              wait_for(lambda: retained(broker.port, t["availability"], 0.3).get(t["availability"]) == "offline"))
+        stale = "OFF" if relay_before == "on" else "ON"
+        watcher.publish(t["set"], stale, retain=True)
+        plug.start()
+        wait_for(lambda: plug.status().get("broker") == "connected")
+        time.sleep(1.0)
+        check("a retained command waiting on the broker does not move the relay at connect",
+              plug.status()["relay"] == relay_before and plug.logged("PLUG_EVENT=mqtt_command_ignored"), plug.status())
+        watcher.publish(t["set"], "", retain=True)  # clear it
+
+        # --- Last will ---
+        plug.kill9()
+        check("kill -9: the broker publishes the last will (availability offline)",
+              wait_for(lambda: retained(broker.port, t["availability"], 0.3).get(t["availability"]) == "offline", 5))
+        plug.start()
+        check("restarted, it is online again",
+              wait_for(lambda: retained(broker.port, t["availability"], 0.3).get(t["availability"]) == "online"))
+
+        # --- Broker restart (it keeps nothing: persistence off) ---
+        watcher.close()
+        broker.stop()
+        check("broker gone: status says unreachable",
+              wait_for(lambda: plug.status().get("broker") == "unreachable", 5), plug.status())
+        check("... the LED blinks red (1 Hz)", plug.status()["ledPattern"] == "red blinking 1 Hz", plug.status())
+        check("... and the journal says so", plug.logged("PLUG_EVENT=mqtt_disconnected"))
+        relay = plug.status()["relay"]
+        broker.start()
+        check("broker back: plugd reconnects within its backoff",
+              wait_for(lambda: plug.status().get("broker") == "connected", 10), plug.status())
+        now = wait_for(lambda: (lambda r: r if t["switch"] in r else None)(retained(broker.port, "#", 0.5)), 5) or {}
+        check("... and publishes availability, state and discovery again",
+              now.get(t["availability"]) == "online" and now.get(t["state"]) == relay.upper() and t["switch"] in now, now)
+        check("... the LED is back to normal", "red" not in plug.status()["ledPattern"], plug.status())
+        watcher = Client(broker.port)
+        watcher.publish(t["set"], "TOGGLE")
+        check("... and commands work again", wait_for(lambda: plug.status()["relay"] != relay))
+
+        # --- Deregister removes the device from Home Assistant ---
+        old = t
+        plug.command("deregister")
+        new_identity = wait_for(lambda: (lambda s: s["identity"] if s["identity"] != status["identity"] else None)(plug.status()))
+        t = topics(new_identity)
+        wait_for(lambda: plug.status().get("broker") == "connected")
+        now = retained(broker.port, "#")
+        check("deregister clears the old discovery configs", old["switch"] not in now and old["button"] not in now, now)
+        check("... and the old state and availability", old["state"] not in now and old["availability"] not in now, now)
+        order = [plug.log_index("PLUG_EVENT=factory_reset_started"), plug.log_index("PLUG_EVENT=mqtt_forgotten"),
+                 plug.log_index(f"PLUG_CLIENT_ID={t['device']}")]
+        check("... before the wipe: reset started, removal confirmed, then the new identity connects",
+              None not in order and order == sorted(order), order)
+        check("the new identity is online and not announced (not registered)",
+              now.get(t["availability"]) == "online" and t["switch"] not in now, now)
+
+        # --- Factory reset while the broker is down: the removal waits for it ---
+        # This time the broker keeps its retained messages across the restart (saved at stop).
+        watcher.close()
+        broker.stop()
+        broker.configure(persistence=True)
+        broker.start()
+        wait_for(lambda: plug.status().get("broker") == "connected", 10)
+        wait_for(lambda: plug.status()["mode"] == "setup", 10)   # the reset has finished
+        plug.command("setup", name="lamp")
+        check("set up again, it is announced again",
+              wait_for(lambda: t["switch"] in retained(broker.port, "homeassistant/#", 0.3)))
+        broker.stop()
+        wait_for(lambda: plug.status().get("broker") == "unreachable", 5)
+        started = time.monotonic()
+        plug.command("factory-reset")
+        took = time.monotonic() - started
+        check("factory reset with the broker down is not held up more than the 3 s limit", took < 5, took)
+        check("... and logs that the removal is pending", wait_for(lambda: plug.logged("PLUG_EVENT=mqtt_forget_pending")))
+        old = t
+        forgotten = plug.log_count("PLUG_EVENT=mqtt_forgotten")
+        broker.start()
+        # plugd reconnects as the new device and sends the pending removal.
+        check("broker back: the pending removal is sent",
+              wait_for(lambda: plug.log_count("PLUG_EVENT=mqtt_forgotten") == forgotten + 1
+                       and old["switch"] not in retained(broker.port, "homeassistant/#", 0.3), 10))
+    finally:
+        plug.stop()
+        broker.stop()
+
+    # --- TLS, user name and password file ---
+    tls_dir = os.path.join(work, "tls")
+    os.makedirs(tls_dir)
+    ca, cert, key = (os.path.join(tls_dir, n) for n in ("ca.pem", "server.pem", "server.key"))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=plugd test CA",
+                    "-keyout", os.path.join(tls_dir, "ca.key"), "-out", ca], check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                    "-keyout", key, "-out", os.path.join(tls_dir, "server.csr")], check=True, capture_output=True)
+    ext = os.path.join(tls_dir, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", os.path.join(tls_dir, "server.csr"), "-CA", ca,
+                    "-CAkey", os.path.join(tls_dir, "ca.key"), "-CAcreateserial", "-days", "2", "-extfile", ext,
+                    "-out", cert], check=True, capture_output=True)
+    passwords = os.path.join(tls_dir, "passwords")
+    subprocess.run(["mosquitto_passwd", "-b", "-c", passwords, "plug", "s3cret"], check=True, capture_output=True)
+    good, bad = os.path.join(tls_dir, "good-password"), os.path.join(tls_dir, "bad-password")
+    with open(good, "w") as f:
+        f.write("s3cret\n")
+    with open(bad, "w") as f:
+        f.write("wrong\n")
+    broker = Broker(work, tls={"ca": ca, "cert": cert, "key": key, "passwords": passwords})
+    broker.start()
+    try:
+        for name, password_file, expect in (("right", good, "connected"), ("wrong", bad, "unreachable")):
+            os.makedirs(os.path.join(work, f"tls-{name}"))
+            p = Plug(os.path.join(work, f"tls-{name}"), extra_config=mqtt_config(
+                broker.tls_port, f'ca_file = "{ca}"\nusername = "plug"\npassword_file = "{password_file}"\n'))
+            p.start()
+            try:
+                check(f"TLS with the {name} password: {expect}",
+                      wait_for(lambda: p.status().get("broker") == expect, 10), p.tail())
+                if name == "wrong":
+                    check("... and the journal says the broker refused it", p.logged("not authorised"), p.tail())
+            finally:
+                p.stop()
+    finally:
+        broker.stop()
+
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    if results["failed"] == 0:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"kept {work} for inspection")
+    sys.exit(1 if results["failed"] else 0)
+
+
+if __name__ == "__main__":
+    main()
