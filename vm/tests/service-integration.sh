@@ -85,6 +85,22 @@ systemctl start plugd
 check "relay restored on at start" relay_is 1
 systemctl stop plugd
 
+echo "== MQTT: the hardened unit reaches a broker (mosquitto on 127.0.0.1 in the VM)"
+printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' > /tmp/mosquitto.conf
+mosquitto -c /tmp/mosquitto.conf -d
+printf '[mqtt]\nhost = "127.0.0.1"\n' >> /etc/plugd/plugd.toml
+systemctl start plugd
+mqtt_connected() { grep -q "^mqtt *connected" <<<"$(plugctl status)"; }
+check "plugctl status: mqtt connected" until_true 15 mqtt_connected
+state=$(mosquitto_sub -h 127.0.0.1 -t 'plugd/+/state' -v -C 1 -W 5)
+check "relay state retained on the broker ($state)" grep -q " ON$" <<<"$state"
+mosquitto_pub -h 127.0.0.1 -q 1 -t "${state%/state *}/set" -m OFF
+check "OFF over MQTT switches the relay line off" until_true 5 relay_is 0
+check "journal: connected, and the command with its source" \
+  bash -c "journalctl -u plugd -o export PLUG_EVENT=mqtt_connected | grep -q . && journalctl -u plugd -o export PLUG_EVENT=relay PLUG_SOURCE=mqtt | grep -q ."
+systemctl stop plugd
+check "stopping says offline" grep -q " offline$" <<<"$(mosquitto_sub -h 127.0.0.1 -t 'plugd/+/availability' -v -C 1 -W 5)"
+
 echo "== bad config"
 sed -i 's/^line = "relay"/line = "relay"\nactive_low = "yes"/' /etc/plugd/plugd.toml
 systemctl start plugd 2>/dev/null
