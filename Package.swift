@@ -7,7 +7,7 @@
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
-//   PlugLibgpiod  the real GPIO backend on libgpiod.
+//   PlugLibgpiod  the real GPIO backend on libgpiod: the v1 or the v2 API, whichever is installed.
 //   PlugConfig  the config file (TOML): parsed by TOMLKit, validated key by key.
 //   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
@@ -18,7 +18,25 @@
 //   PlugDaemon  the runtime that wires core + GPIO + state + clock together (the edges).
 //   plugd       the daemon executable (`plugd --simulate` runs it on the simulated backend).
 //   plugctl     the control tool.
+import Foundation
 import PackageDescription
+
+/// The libgpiod API to build against, from the installed library's version (pkg-config, which
+/// honours PKG_CONFIG_PATH): 2.x (Debian 13, Raspberry Pi OS on Trixie) builds the v2 backend,
+/// anything else the v1 backend (Debian 12's 1.6). Nobody edits a file to choose.
+func libgpiodMajorVersion() -> Int {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["pkg-config", "--modversion", "libgpiod"]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return 1 }
+    p.waitUntilExit()
+    let version = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return Int(version.split(separator: ".").first ?? "") ?? 1
+}
+let gpiodV2 = libgpiodMajorVersion() >= 2
 
 let package = Package(
     name: "plugd",
@@ -38,7 +56,8 @@ let package = Package(
         .target(name: "PlugCore"),
         .target(name: "PlugGPIO", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
-        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "PlugGPIO", "PlugCore"]),
+        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "PlugGPIO", "PlugCore"],
+                swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .target(
             name: "PlugState",
             dependencies: ["PlugCore", .product(name: "SystemPackage", package: "swift-system")]
@@ -78,7 +97,8 @@ let package = Package(
         .testTarget(name: "PlugMQTTTests", dependencies: ["PlugMQTT", "PlugCore"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
         .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),
-        .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"]),
+        .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"],
+                    swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol"]),
         .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", .product(name: "Logging", package: "swift-log")]),
     ]

@@ -39,6 +39,10 @@ public final class PlugRuntime {
         lines = try PlugLines(backend: backend, wiring: wiring, relayOn: relayOn)
         let pressed: Bool
         do { pressed = try lines.button.isPressed() } catch { lines.release(); throw error }
+        // Edges the kernel has already debounced (libgpiod v2) are clean: waiting the window
+        // again in software would only add latency.
+        var timings = timings
+        if let kernel = lines.button.kernelDebounce, kernel >= timings.button.debounce { timings.button.debounce = .zero }
         let (machine, effects) = PlugMachine.start(state: opened.state, policy: policy, timings: timings,
                                                    buttonPressed: pressed,
                                                    resetCompletedAtStart: opened.resetCompleted, at: now)

@@ -95,9 +95,15 @@ public protocol ButtonLine: AnyObject, Sendable {
     func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void)
     /// Stops watching and gives the line back.
     func release()
+    /// The debounce period the kernel applies to this line's edges, if it does (libgpiod v2's
+    /// `debounce_period_us`); then the edges are already clean and the plug need not wait again.
+    var kernelDebounce: Duration? { get }
 }
 
 extension ButtonLine {
+    /// No kernel debounce unless a backend says so: the plug debounces in software.
+    public var kernelDebounce: Duration? { nil }
+
     /// The line's edges as an async sequence that ends when the line is released (for async
     /// consumers; it starts the delivery, so call it once).
     public func edgeStream() -> AsyncStream<ButtonEdge> {

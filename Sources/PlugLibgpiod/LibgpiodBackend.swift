@@ -1,3 +1,4 @@
+#if !GPIOD_V2
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +8,8 @@ import PlugCore
 import PlugGPIO
 import Synchronization
 
-/// `GPIOBackend` on real GPIO through libgpiod (v1 API, Debian 12's 1.6).
+/// `GPIOBackend` on real GPIO through libgpiod (v1 API, Debian 12's 1.6). Built when the
+/// installed libgpiod is 1.x; `LibgpiodV2Backend.swift` is the same class on the v2 API.
 ///
 /// Chips are found by path, name, label or number (`gpiod_chip_open_lookup`); lines by offset or
 /// by name (`gpiod_chip_find_line`). Outputs are requested with their initial value in the request
@@ -15,7 +17,12 @@ import Synchronization
 /// a thread blocks in `poll()` on the line's event fd, so there is no busy polling and no
 /// periodic wake-up, and each edge carries the kernel's `CLOCK_MONOTONIC` timestamp.
 public final class LibgpiodBackend: GPIOBackend {
-    public init() {}
+    /// The v1 API has no kernel debounce: `debounce` is accepted for the v2 backend's sake and
+    /// the plug debounces in software.
+    public init(debounce: Duration? = nil) {}
+
+    /// The libgpiod in use, e.g. "libgpiod 1.6.3 (v1 API)".
+    public static var libraryVersion: String { "libgpiod \(String(cString: gpiod_version_string())) (v1 API)" }
 
     public func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine {
         let handle = try LineHandle(spec)
@@ -74,16 +81,6 @@ public final class LibgpiodBackend: GPIOBackend {
     /// The request flags for a line's polarity.
     static func flags(activeLow: Bool) -> Int32 {
         activeLow ? Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
-    }
-
-    static func requestError(_ e: Int32, _ spec: LineSpec) -> GPIOError { requestError(e, spec.description) }
-
-    static func requestError(_ e: Int32, _ lines: String) -> GPIOError {
-        switch e {
-        case EBUSY: .lineBusy(lines)
-        case EACCES, EPERM: .permissionDenied(lines)
-        default: .io("requesting \(lines): \(String(cString: strerror(e)))")
-        }
     }
 }
 
@@ -187,58 +184,26 @@ final class LibgpiodOutputGroup: OutputGroup, @unchecked Sendable {
 final class LibgpiodButton: ButtonLine, @unchecked Sendable {
     let handle: LineHandle
     let spec: LineSpec
-    private let eventFD: Int32
-    /// Written to wake the reader thread for shutdown.
-    private let stopPipe: (read: Int32, write: Int32)
-    private let stopped = DispatchSemaphore(value: 0)
-    private let released = Atomic<Bool>(false)
-    private let started = Atomic<Bool>(false)
+    private let reader: EdgeReader
 
     init(handle: LineHandle, spec: LineSpec) throws {
         self.handle = handle
         self.spec = spec
-        eventFD = gpiod_line_event_get_fd(handle.line)
-        var fds: [Int32] = [0, 0]
-        guard eventFD >= 0, pipe(&fds) == 0 else {
+        do { reader = try EdgeReader(eventFD: gpiod_line_event_get_fd(handle.line), watching: spec.description) } catch {
             handle.close()
-            throw GPIOError.io("watching \(spec): \(String(cString: strerror(errno)))")
+            throw error
         }
-        stopPipe = (fds[0], fds[1])
     }
 
-    /// Starts the reader thread; the kernel keeps the events that came before.
     func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void) {
-        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let eventFD = self.eventFD, stopRead = stopPipe.read, stopped = self.stopped
-        Thread.detachNewThread {
-            Self.readEvents(eventFD: eventFD, stopFD: stopRead, deliver: handler)
-            finished()
-            stopped.signal()
-        }
-    }
-
-    /// Blocks in poll() until an edge or a stop request; never wakes otherwise.
-    private static func readEvents(eventFD: Int32, stopFD: Int32, deliver: @Sendable (ButtonEdge) -> Void) {
-        var fds = [pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
-        while true {
-            fds[0].revents = 0
-            fds[1].revents = 0
-            let n = poll(&fds, 2, -1)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            if fds[1].revents != 0 { return }
-            if fds[0].revents & Int16(POLLIN) != 0 {
-                var event = gpiod_line_event()
-                guard gpiod_line_event_read_fd(eventFD, &event) == 0 else { return }
-                let ns = Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec)
-                deliver(ButtonEdge(pressed: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
-                                              timestamp: MonotonicInstant(nanoseconds: ns)))
-            } else if fds[0].revents != 0 {
-                return  // POLLERR/POLLHUP: the line is gone
-            }
-        }
+        let fd = gpiod_line_event_get_fd(handle.line)
+        reader.start(read: {
+            var event = gpiod_line_event()
+            guard gpiod_line_event_read_fd(fd, &event) == 0 else { return nil }
+            let ns = Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec)
+            return [ButtonEdge(pressed: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
+                               timestamp: MonotonicInstant(nanoseconds: ns))]
+        }, deliver: handler, finished: finished)
     }
 
     func isPressed() throws -> Bool {
@@ -248,14 +213,8 @@ final class LibgpiodButton: ButtonLine, @unchecked Sendable {
     }
 
     func release() {
-        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if started.load(ordering: .acquiring) {
-            var byte: UInt8 = 1
-            _ = write(stopPipe.write, &byte, 1)
-            stopped.wait()
-        }
-        Glibc.close(stopPipe.read)
-        Glibc.close(stopPipe.write)
+        reader.stop()
         handle.close()
     }
 }
+#endif

@@ -86,10 +86,16 @@ struct Plugd: ParsableCommand {
             Self.followButtonCommands(gpio)
             (backend, wiring) = (gpio, .named(chip: SimulatedGPIO.standardChip.name))
         } else {
-            (backend, wiring) = (LibgpiodBackend(), settings.wiring)
+            (backend, wiring) = (LibgpiodBackend(debounce: settings.timings.button.debounce), settings.wiring)
         }
         let runtime = try start(backend: backend, wiring: wiring, stateDir: dir, policy: settings.powerOn,
                                 timings: settings.timings, writeDelay: settings.writeDelay, sink: events, clock: clock)
+        if !headless {
+            let debounce = settings.timings.button.debounce
+            let how = runtime.lines.button.kernelDebounce == nil ? "in software" : "by the kernel"
+            events.record(PlugEvent("gpio_backend", "GPIO through \(LibgpiodBackend.libraryVersion); button debounced \(how) (\(debounce))",
+                                    fields: ["PLUG_GPIOD": LibgpiodBackend.libraryVersion, "PLUG_DEBOUNCE": how]))
+        }
         let inbox = LoopInbox()
         let server = ControlServer(path: settings.controlSocket, submit: { inbox.post(.request($0)) }, events: events)
         do {

@@ -18,6 +18,27 @@ import Testing
         }
     }
 
+    /// Package.swift chose the backend from the installed libgpiod's version.
+    @Test func theBackendMatchesTheLibraryItWasBuiltFor() {
+        #if GPIOD_V2
+        #expect(LibgpiodBackend.libraryVersion.hasPrefix("libgpiod 2."))
+        #expect(LibgpiodBackend.libraryVersion.hasSuffix("(v2 API)"))
+        #else
+        #expect(LibgpiodBackend.libraryVersion.hasPrefix("libgpiod 1."))
+        #expect(LibgpiodBackend.libraryVersion.hasSuffix("(v1 API)"))
+        #endif
+    }
+
+    @Test func aChipIsLookedUpByNumberAndLabelToo() {
+        #expect(throws: GPIOError.chipNotFound("4242")) {
+            try LibgpiodBackend().requestOutput(LineSpec(chip: "4242", line: .offset(0)), initial: false, consumer: "test")
+        }
+        #expect(throws: GPIOError.chipNotFound("no-such-label")) {
+            try LibgpiodBackend(debounce: .milliseconds(50)).requestButton(LineSpec(chip: "no-such-label", line: .offset(0)),
+                                                                            bias: .pullUp, consumer: "test")
+        }
+    }
+
     @Test func requestErrnosMapToClearErrors() {
         let spec = LineSpec(chip: "gpiochip0", line: .name("relay"))
         #expect(LibgpiodBackend.requestError(EBUSY, spec) == .lineBusy(spec.description))

@@ -105,6 +105,10 @@ release   # the button starts released
 
 echo "== short press toggles the relay"
 start_plugd true false
+api=${EXPECT_GPIOD_API:-v1}
+backend() { grep -q "PLUG_EVENT=gpio_backend" "$LOG" && grep -q "($api API)" "$LOG"; }
+check "built on the libgpiod $api API ($(sed -n 's/^<6>GPIO through \([^;]*\);.*/\1/p' "$LOG"))" until_true 5 backend
+if [ "$api" = v2 ]; then check "the kernel debounces the button" grep -q "PLUG_DEBOUNCE=by the kernel" "$LOG"; fi
 sleep 1   # the three start-up flashes
 check "relay starts off (restored)" relay_is 0
 check "LED off with relay off" led_is 000

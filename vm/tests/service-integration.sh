@@ -21,7 +21,7 @@ journal_has() { journalctl -u plugd --no-pager -o export "$@" 2>/dev/null | grep
 release
 
 echo "== install"
-BIN_DIR=$PWD/.build/debug ./scripts/install > /tmp/install.log 2>&1
+BIN_DIR=${PLUGD_BIN_DIR:-$PWD/.build/debug} ./scripts/install > /tmp/install.log 2>&1
 check "scripts/install succeeds" [ $? = 0 ] || cat /tmp/install.log
 check "user and group plugd exist" getent passwd plugd
 udevadm settle
@@ -50,6 +50,7 @@ pid=$(systemctl show -p MainPID --value plugd)
 check "runs as user plugd ($(ps -o user= -p "$pid"))" [ "$(ps -o user= -p "$pid")" = plugd ]
 check "STATUS= shows the plug ($(systemctl show -p StatusText --value plugd))" \
   grep -q "relay off" <<<"$(systemctl show -p StatusText --value plugd)"
+check "GPIO backend: the libgpiod ${EXPECT_GPIOD_API:-v1} API ($(journalctl -u plugd -o cat PLUG_EVENT=gpio_backend | tail -1))" grep -q "(${EXPECT_GPIOD_API:-v1} API)" <<<"$(journalctl -u plugd -o cat PLUG_EVENT=gpio_backend)"
 check "watchdog pinged" [ "$(systemctl show -p WatchdogTimestampMonotonic --value plugd)" != 0 ]
 check "control socket 0660 group plugd ($(stat -c '%G %a' /run/plugd/control.sock))" \
   [ "$(stat -c '%G %a' /run/plugd/control.sock)" = "plugd 660" ]
