@@ -26,10 +26,14 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
     }
     private let state: Mutex<State>
     private let now: @Sendable () -> MonotonicInstant
+    private let kernelDebounce: Duration?
 
-    /// Creates chips with the given line names; `now` stamps button edges.
-    public init(chips: [String: [String]] = [standardChip.name: standardChip.lines],
+    /// Creates chips with the given line names; `now` stamps button edges. With `kernelDebounce`
+    /// the button says the kernel debounces it, as libgpiod v2 lines do (the simulated edges
+    /// are passed on as they are: a test then sends clean ones).
+    public init(chips: [String: [String]] = [standardChip.name: standardChip.lines], kernelDebounce: Duration? = nil,
                 now: @escaping @Sendable () -> MonotonicInstant) {
+        self.kernelDebounce = kernelDebounce
         // An unheld input with a pull-up reads high: the button's released level.
         state = Mutex(State(chips: chips.mapValues { $0.map { Line(name: $0) } }, onChange: nil))
         self.now = now
@@ -165,7 +169,8 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
                 }
             }
         }
-        return SimButton(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow, outlet: outlet)
+        return SimButton(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow, outlet: outlet,
+                         kernelDebounce: kernelDebounce)
     }
 
     /// Sets a button's physical level before it is requested (e.g. held at start-up).
@@ -203,8 +208,10 @@ private final class SimOutputGroup: OutputGroup {
 private final class SimButton: ButtonLine {
     let gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool
     let outlet: EdgeOutlet
-    init(gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool, outlet: EdgeOutlet) {
+    let kernelDebounce: Duration?
+    init(gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool, outlet: EdgeOutlet, kernelDebounce: Duration?) {
         self.gpio = gpio; self.chip = chip; self.index = index; self.activeLow = activeLow; self.outlet = outlet
+        self.kernelDebounce = kernelDebounce
     }
     func isPressed() throws -> Bool { gpio.physical(chip: chip, index: index) != activeLow }
     func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void) {

@@ -15,10 +15,10 @@ final class Rig {
     let sink = CollectingEventSink()
     var runtime: PlugRuntime!
 
-    init(buttonHeld: Bool = false, policy: PowerOnPolicy = .last, startRuntime: Bool = true,
+    init(buttonHeld: Bool = false, policy: PowerOnPolicy = .last, startRuntime: Bool = true, kernelDebounce: Duration? = nil,
          prepare: (StateStore) throws -> Void = { _ in }) throws {
         let clock = self.clock
-        gpio = SimulatedGPIO(now: { clock.now })
+        gpio = SimulatedGPIO(kernelDebounce: kernelDebounce, now: { clock.now })
         dir = FilePath(FileManager.default.temporaryDirectory.appendingPathComponent("plugd-rt-\(UUID().uuidString)").path)
         try prepare(store())
         if buttonHeld { gpio.preset(line: "button", physical: false) }
@@ -121,6 +121,18 @@ final class Rig {
         #expect(colors[12...38].allSatisfy { $0 == .blue })                               // complete: blue 3 s
         #expect(colors[42...].contains(.off))                                              // setup: blinking
         #expect(rig.sink.names.contains("factory_reset_complete"))
+    }
+
+    @Test func edgesTheKernelDebouncedAreActedOnAtOnce() throws {
+        let soft = try Rig()
+        soft.press()
+        #expect(!soft.runtime.machine.relayOn)   // software: 50 ms of stability first
+        let kernel = try Rig(kernelDebounce: .milliseconds(50))
+        #expect(kernel.runtime.machine.timings.button.debounce == .zero)
+        kernel.press()
+        #expect(kernel.runtime.machine.relayOn)  // already debounced by the kernel
+        // A kernel period shorter than the configured one is not enough: software still waits.
+        #expect(try Rig(kernelDebounce: .milliseconds(10)).runtime.machine.timings.button.debounce == .milliseconds(50))
     }
 
     @Test func beforeWipeSeesTheOldStateStillOnDisk() throws {
