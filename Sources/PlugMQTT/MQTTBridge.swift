@@ -87,7 +87,7 @@ public struct MQTTBridge: Sendable {
 
     /// Empty retained messages that remove `plug`'s device from Home Assistant and its retained
     /// state and availability from the broker (factory reset, deregister).
-    public func forgetting(_ plug: PlugSnapshot) -> [MQTTMessage] {
+    public static func forgetting(_ plug: PlugSnapshot, settings: MQTTSettings) -> [MQTTMessage] {
         let t = MQTTTopics(settings: settings, identity: plug.identity)
         return [t.switchConfig, t.buttonConfig, t.state, t.availability].map { MQTTMessage($0, "", retain: true) }
     }

@@ -111,7 +111,7 @@ public final class MQTTClient: @unchecked Sendable {
     public func forget(_ plug: PlugSnapshot, timeout: Duration) -> Bool {
         let result = Mutex<Bool?>(nil)
         let answered = DispatchSemaphore(value: 0)
-        let forget = Forget(messages: bridge.forgetting(plug)) { ok in
+        let forget = Forget(messages: MQTTBridge.forgetting(plug, settings: settings)) { ok in
             result.withLock { if $0 == nil { $0 = ok } }
             answered.signal()
         }
@@ -154,7 +154,7 @@ public final class MQTTClient: @unchecked Sendable {
             pollOnce()
         }
         sayGoodbye()
-        for f in forgets where !f.published { f.done(false) }
+        for f in forgets { f.done(false) }   // not confirmed (done is answered once: the first wins)
     }
 
     /// One `poll()` on the wake pipe and the broker's socket, then whatever is ready.
@@ -305,7 +305,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// A clean disconnect: the broker drops the session without publishing the last will.
     private func disconnectCleanly(goodbye: MQTTMessage? = nil) {
         guard let h = handle else { return }
-        if bridge.connected || goodbye != nil, let goodbye { _ = publish(goodbye) }
+        if let goodbye { _ = publish(goodbye) }
         mosquitto_disconnect(h)
         // Send what is queued (the goodbye, DISCONNECT); libmosquitto closes the socket after it.
         let deadline = ContinuousClock.now + .seconds(1)

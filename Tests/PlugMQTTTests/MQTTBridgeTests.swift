@@ -184,9 +184,8 @@ extension [MQTTBridge.Action] {
     }
 
     @Test func forgettingClearsDiscoveryStateAndAvailability() {
-        let b = MQTTBridge(settings: settings, plug: snapshot(identityB))
         let t = MQTTTopics(settings: settings, identity: identityA)
-        let m = b.forgetting(snapshot(identityA))
+        let m = MQTTBridge.forgetting(snapshot(identityA), settings: settings)
         #expect(m.map(\.topic) == [t.switchConfig, t.buttonConfig, t.state, t.availability])
         #expect(m.allSatisfy { $0.retain && $0.payload.isEmpty })
     }
