@@ -24,6 +24,12 @@ echo "== install"
 BIN_DIR=${PLUGD_BIN_DIR:-$PWD/.build/debug} ./scripts/install > /tmp/install.log 2>&1
 check "scripts/install succeeds" [ $? = 0 ] || cat /tmp/install.log
 check "user and group plugd exist" getent passwd plugd
+# A libgpiod built outside the system (the v2 test build in .cache/libgpiod2) is installed as an
+# admin would install it: the unit's PrivateTmp/ProtectHome may hide the build tree.
+lib=$(ldd /usr/local/bin/plugd | sed -n 's/.*libgpiod[^ ]* => \(\/[^ ]*\) .*/\1/p')
+case $lib in /lib/*|/usr/lib/*|"") ;; *) cp -L "$lib" /usr/local/lib/ && ldconfig ;; esac
+check "plugd finds its libgpiod ($(ldd /usr/local/bin/plugd | grep -o 'libgpiod[^ ]* => [^ ]*'))" \
+  bash -c "! ldd /usr/local/bin/plugd | grep -q 'not found'"
 udevadm settle
 check "udev gives group plugd the gpio-sim chip ($(stat -c '%G %a' /dev/$GPIOSIM_CHIP))" \
   [ "$(stat -c '%G %a' "/dev/$GPIOSIM_CHIP")" = "plugd 660" ]
