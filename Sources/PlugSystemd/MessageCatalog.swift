@@ -10,5 +10,8 @@ public enum MessageCatalog {
         "fault": "074e0106c1bb428b95bec4f6e0e2c955",
         "state_corrupt": "aa99c35ef1bf4461ad530027cf1d70da",
         "deregistered": "af4937b583ee41df9ed62b1806f3c7c6",
+        "mqtt_unreachable": "ab56170a1ce54097824139f62b8e3f8f",
+        "mqtt_disconnected": "5ed737809d974dc794bca694ff2cb809",
+        "mqtt_forget_pending": "ba42dadecba54cf495cf7022ce7fc494",
     ]
 }

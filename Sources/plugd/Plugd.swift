@@ -93,7 +93,7 @@ struct Plugd: ParsableCommand {
         if !headless {
             let debounce = settings.timings.button.debounce
             let how = runtime.lines.button.kernelDebounce == nil ? "in software" : "by the kernel"
-            events.record(PlugEvent("gpio_backend", "GPIO through \(LibgpiodBackend.libraryVersion); button debounced \(how) (\(debounce))",
+            events.record(PlugEvent("gpio_backend", "GPIO through \(LibgpiodBackend.libraryVersion); button debounced \(how) (\(debounce.milliseconds) ms)",
                                     fields: ["PLUG_GPIOD": LibgpiodBackend.libraryVersion, "PLUG_DEBOUNCE": how]))
         }
         let inbox = LoopInbox()
