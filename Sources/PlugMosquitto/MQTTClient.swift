@@ -37,6 +37,8 @@ public final class MQTTClient: @unchecked Sendable {
     // Owned by the client thread.
     private var bridge: MQTTBridge
     private var handle: OpaquePointer?
+    /// The client id the handle connects as (its last will is that identity's).
+    private var handleClientID: String?
     private var connectingSince: ContinuousClock.Instant?
     private var retryAt: ContinuousClock.Instant
     private var backoff: ReconnectBackoff
@@ -143,6 +145,11 @@ public final class MQTTClient: @unchecked Sendable {
             }
             let requests = inbox.withLock { r in defer { r = Requests() }; return r }
             if let plug = requests.plug { perform(bridge.handle(.plug(plug))) }
+            // A new identity while still connecting: start again as the new device.
+            if handle != nil, handleClientID != bridge.topics.deviceID {
+                dropHandle()
+                retryAt = .now
+            }
             forgets += requests.forgets
             if requests.stop { break }
             if bridge.connected { publishForgets() }
@@ -212,6 +219,7 @@ public final class MQTTClient: @unchecked Sendable {
             return
         }
         handle = h
+        handleClientID = bridge.topics.deviceID
         connectingSince = .now
         mosquitto_connect_callback_set(h) { _, obj, rc in
             let client = Unmanaged<MQTTClient>.fromOpaque(obj!).takeUnretainedValue()
@@ -252,11 +260,7 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// The connection failed or was lost: drop the handle, tell the bridge, retry after a backoff.
     private func failed(_ input: MQTTBridge.Input) {
-        if let h = handle { mosquitto_destroy(h) }
-        handle = nil
-        connectingSince = nil
-        callbacks = []
-        for f in forgets where f.published { f.published = false; f.waiting = [] }  // send again
+        dropHandle()
         perform(bridge.handle(input))
         retryAt = .now + backoff.nextDelay(random: Double.random(in: 0..<1))
     }
@@ -314,10 +318,18 @@ public final class MQTTClient: @unchecked Sendable {
             _ = poll(&fd, 1, 100)
             if mosquitto_loop_write(h, 1) != MOSQ_ERR_SUCCESS.rawValue { break }
         }
-        mosquitto_destroy(h)
+        dropHandle()
+    }
+
+    /// Forgets the connection: the handle, its pending callbacks, and which removal messages it
+    /// carried (their acknowledgements cannot come now: they are sent again on the next one).
+    private func dropHandle() {
+        if let h = handle { mosquitto_destroy(h) }
         handle = nil
+        handleClientID = nil
         connectingSince = nil
         callbacks = []
+        for f in forgets where f.published { f.published = false; f.waiting = [] }
     }
 
     private func sayGoodbye() {
