@@ -4,6 +4,7 @@
 //
 // The targets are layered so the architecture is visible from this file:
 //
+//   PlugPoll    the wake-up pipe and poll() timeout of every thread that sleeps in poll().
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
@@ -54,9 +55,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "PlugCore"),
+        .target(name: "PlugPoll"),
         .target(name: "PlugGPIO", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
-        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "PlugGPIO", "PlugCore"],
+        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "PlugGPIO", "PlugCore", "PlugPoll"],
                 swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .target(
             name: "PlugState",
@@ -70,12 +72,12 @@ let package = Package(
         ),
         .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
-        .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore"]),
+        .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore", "PlugPoll"]),
         .target(name: "PlugConfig", dependencies: ["PlugCore", "PlugGPIO", "PlugMQTT", "TOMLKit"]),
         .target(
             name: "PlugDaemon",
             dependencies: [
-                "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugMQTT",
+                "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugMQTT", "PlugPoll",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -83,7 +85,7 @@ let package = Package(
             name: "plugd",
             dependencies: [
                 "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugLibgpiod", "PlugConfig",
-                "PlugSystemd", "PlugProtocol", "PlugMQTT", "PlugMosquitto",
+                "PlugSystemd", "PlugProtocol", "PlugMQTT", "PlugMosquitto", "PlugPoll",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -93,6 +95,7 @@ let package = Package(
             dependencies: ["PlugProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
+        .testTarget(name: "PlugPollTests", dependencies: ["PlugPoll"]),
         .testTarget(name: "PlugConfigTests", dependencies: ["PlugConfig", "PlugCore", "PlugGPIO", "PlugMQTT"]),
         .testTarget(name: "PlugMQTTTests", dependencies: ["PlugMQTT", "PlugCore"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),

@@ -2,44 +2,29 @@
 import Glibc
 #endif
 import PlugCore
+import PlugPoll
 import Synchronization
 
 /// The daemon's run-loop inbox. Any thread posts (the button's reader, control clients); the
 /// loop's thread sleeps in `poll()` on `fd`, the read end of a pipe, until something is posted.
 public final class LoopInbox: Sendable {
-    /// Readable while events are waiting.
-    public let fd: Int32
-    private let writeFD: Int32
+    private let pipe = WakePipe()
     private let queue = Mutex<[LoopEvent]>([])
 
-    public init() {
-        var fds: [Int32] = [0, 0]
-        // pipe() only fails when the process is out of file descriptors: nothing would work.
-        precondition(pipe(&fds) == 0, "pipe: \(String(cString: strerror(errno)))")
-        for fd in fds {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, O_NONBLOCK)   // a full pipe is readable already: never block
-        }
-        (fd, writeFD) = (fds[0], fds[1])
-    }
+    public init() {}
 
-    deinit {
-        close(fd)
-        close(writeFD)
-    }
+    /// Readable while events are waiting.
+    public var fd: Int32 { pipe.fd }
 
     /// Queues `event` and wakes the loop.
     public func post(_ event: LoopEvent) {
         queue.withLock { $0.append(event) }
-        var byte: UInt8 = 1
-        _ = write(writeFD, &byte, 1)
+        pipe.wake()
     }
 
     /// Everything posted so far, in order.
     public func take() -> [LoopEvent] {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
-            while read(fd, buffer.baseAddress, buffer.count) > 0 {}
-        }
+        pipe.drain()
         return queue.withLock { q in defer { q = [] }; return q }
     }
 }
@@ -71,9 +56,7 @@ extension PlugRuntime {
             let wake = earliest(nextWake(after: now), watchdog == nil ? nil : nextPing)
             fds[0].revents = 0
             fds[1].revents = 0
-            // poll() counts whole milliseconds: round up, so a deadline is never woken early.
-            let timeout = wake.map { Int32(clamping: (max(0, now.duration(to: $0).nanoseconds) + 999_999) / 1_000_000) } ?? -1
-            let ready = poll(&fds, 2, timeout)
+            let ready = poll(&fds, 2, pollTimeout(wake.map { now.duration(to: $0) }))
             if ready < 0 && errno != EINTR { break }
             if fds[1].revents != 0 { break }
             let events = inbox.take()

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import PlugGPIO
+import PlugPoll
 import Synchronization
 
 /// The button's event reader, the same for both libgpiod APIs: a thread blocked in `poll()` on
@@ -11,28 +12,24 @@ import Synchronization
 /// `CLOCK_MONOTONIC` timestamps), or `nil` when the line is gone.
 final class EdgeReader: @unchecked Sendable {
     private let eventFD: Int32
-    private let stopPipe: (read: Int32, write: Int32)
+    private let stopPipe = WakePipe()
     private let stopped = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
 
-    /// - Throws: `GPIOError.io` if `eventFD` is invalid or no pipe can be made.
+    /// - Throws: `GPIOError.io` if `eventFD` is invalid.
     init(eventFD: Int32, watching description: String) throws {
-        var fds: [Int32] = [0, 0]
-        guard eventFD >= 0, pipe(&fds) == 0 else {
-            throw GPIOError.io("watching \(description): \(String(cString: strerror(errno)))")
-        }
+        guard eventFD >= 0 else { throw GPIOError.io("watching \(description): \(String(cString: strerror(errno)))") }
         self.eventFD = eventFD
-        stopPipe = (fds[0], fds[1])
     }
 
     /// Starts the thread (once); the kernel keeps the events that came before.
     func start(read: @escaping @Sendable () -> [ButtonEdge]?, deliver: @escaping @Sendable (ButtonEdge) -> Void,
                finished: @escaping @Sendable () -> Void) {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let eventFD = self.eventFD, stopFD = stopPipe.read, stopped = self.stopped
+        let eventFD = self.eventFD, stopPipe = self.stopPipe, stopped = self.stopped
         Thread.detachNewThread {
-            var fds = [pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopPipe.fd, events: Int16(POLLIN), revents: 0)]
             loop: while true {
                 fds[0].revents = 0
                 fds[1].revents = 0
@@ -53,16 +50,13 @@ final class EdgeReader: @unchecked Sendable {
         }
     }
 
-    /// Stops the thread (waiting for it) and closes the pipe; call before releasing the line.
+    /// Stops the thread and waits for it; call before releasing the line.
     func stop() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         if started.load(ordering: .acquiring) {
-            var byte: UInt8 = 1
-            _ = write(stopPipe.write, &byte, 1)
+            stopPipe.wake()
             stopped.wait()
         }
-        Glibc.close(stopPipe.read)
-        Glibc.close(stopPipe.write)
     }
 }
 

@@ -5,6 +5,7 @@ import CMosquitto
 import Foundation
 import PlugCore
 import PlugMQTT
+import PlugPoll
 import Synchronization
 
 /// What the MQTT client tells the daemon.
@@ -30,7 +31,7 @@ public final class MQTTClient: @unchecked Sendable {
     private let settings: MQTTSettings
     private let output: @Sendable (MQTTOutput) -> Void
     private let inbox = Mutex(Requests())
-    private let wakeRead: Int32, wakeWrite: Int32
+    private let wakeUp = WakePipe()
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
@@ -74,19 +75,7 @@ public final class MQTTClient: @unchecked Sendable {
         bridge = MQTTBridge(settings: settings, plug: plug)
         backoff = ReconnectBackoff(min: settings.reconnectMin, max: settings.reconnectMax)
         retryAt = .now
-        var fds: [Int32] = [0, 0]
-        precondition(pipe(&fds) == 0, "pipe: \(String(cString: strerror(errno)))")
-        for fd in fds {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
-        }
-        (wakeRead, wakeWrite) = (fds[0], fds[1])
         mosquitto_lib_init()
-    }
-
-    deinit {
-        close(wakeRead)
-        close(wakeWrite)
     }
 
     /// Starts the client thread: it connects at once and keeps reconnecting until `stop()`.
@@ -103,7 +92,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// The plug changed: publish what differs (relay, discovery), or reconnect as a new device.
     public func update(_ plug: PlugSnapshot) {
         inbox.withLock { $0.plug = plug }
-        wake()
+        wakeUp.wake()
     }
 
     /// Removes `plug` from Home Assistant and the broker (empty retained discovery configs, state
@@ -118,7 +107,7 @@ public final class MQTTClient: @unchecked Sendable {
             answered.signal()
         }
         inbox.withLock { $0.forgets.append(forget) }
-        wake()
+        wakeUp.wake()
         _ = answered.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
         return result.withLock { $0 } ?? false
     }
@@ -127,22 +116,15 @@ public final class MQTTClient: @unchecked Sendable {
     /// needed) and ends the thread, waiting at most `timeout`.
     public func stop(timeout: Duration = .seconds(2)) {
         inbox.withLock { $0.stop = true }
-        wake()
+        wakeUp.wake()
         _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
-    }
-
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
     }
 
     // MARK: - The client thread
 
     private func run() {
         while true {
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
-                while read(wakeRead, buffer.baseAddress, buffer.count) > 0 {}
-            }
+            wakeUp.drain()
             let requests = inbox.withLock { r in defer { r = Requests() }; return r }
             if let plug = requests.plug { perform(bridge.handle(.plug(plug))) }
             // A new identity while still connecting: start again as the new device.
@@ -167,7 +149,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// One `poll()` on the wake pipe and the broker's socket, then whatever is ready.
     private func pollOnce() {
         let sock = handle.map { mosquitto_socket($0) } ?? -1
-        var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        var fds = [pollfd(fd: wakeUp.fd, events: Int16(POLLIN), revents: 0)]
         if let handle, sock >= 0 {
             let out = mosquitto_want_write(handle) ? Int16(POLLOUT) : 0
             fds.append(pollfd(fd: sock, events: Int16(POLLIN) | out, revents: 0))
@@ -181,8 +163,7 @@ public final class MQTTClient: @unchecked Sendable {
         } else {
             wakeAt = now + .seconds(settings.keepalive)
         }
-        let timeout = wakeAt.map { Int32(clamping: (max(0, (now.duration(to: $0)).nanoseconds) + 999_999) / 1_000_000) } ?? -1
-        guard poll(&fds, nfds_t(fds.count), timeout) >= 0 || errno == EINTR else { return }
+        guard poll(&fds, nfds_t(fds.count), pollTimeout(wakeAt.map { now.duration(to: $0) })) >= 0 || errno == EINTR else { return }
         guard let handle, fds.count == 2 else { return }
         let ready = fds[1].revents
         var rc = MOSQ_ERR_SUCCESS.rawValue

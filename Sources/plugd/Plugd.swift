@@ -8,6 +8,7 @@ import PlugGPIO
 import PlugLibgpiod
 import PlugMQTT
 import PlugMosquitto
+import PlugPoll
 import PlugProtocol
 import PlugState
 import PlugSystemd
@@ -110,11 +111,14 @@ struct Plugd: ParsableCommand {
         notifier.ready(status: runtime.statusLine(at: clock.now))
         var last = ""
         var published = runtime.snapshot
-        runtime.runPolling(inbox: inbox, stopFD: signals, clock: clock,
+        runtime.runPolling(inbox: inbox, stopFD: signals.fd, clock: clock,
                            watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt in
             let line = rt.statusLine(at: clock.now)
             if line != last { notifier.status(line); last = line }
-            if let mqtt, rt.snapshot != published { published = rt.snapshot; mqtt.update(published) }
+            if let mqtt {
+                let plug = rt.snapshot
+                if plug != published { published = plug; mqtt.update(plug) }
+            }
         }
         notifier.stopping()
         if let mqtt {
@@ -198,28 +202,23 @@ struct Plugd: ParsableCommand {
         }
     }
 
-    /// SIGTERM and SIGINT, as a file descriptor that becomes readable when one arrives: the
-    /// signals are blocked in every thread (call this before any thread is started, so all inherit
-    /// the mask) and one thread takes them with sigwait() and writes to a pipe.
-    static func stopOnSignals() -> Int32 {
+    /// SIGTERM and SIGINT, as a pipe that becomes readable when one arrives: the signals are
+    /// blocked in every thread (call this before any thread is started, so all inherit the mask)
+    /// and one thread takes them with sigwait() and wakes the pipe.
+    static func stopOnSignals() -> WakePipe {
         var stop = sigset_t()
         sigemptyset(&stop)
         sigaddset(&stop, SIGTERM)
         sigaddset(&stop, SIGINT)
         pthread_sigmask(SIG_BLOCK, &stop, nil)
-        var fds: [Int32] = [0, 0]
-        precondition(pipe(&fds) == 0, "pipe: \(String(cString: strerror(errno)))")
-        let (readFD, writeFD) = (fds[0], fds[1])
-        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
+        let pipe = WakePipe()
         let blocked = stop
         Thread.detachNewThread {
             var set = blocked, signal: Int32 = 0
             while sigwait(&set, &signal) != 0 {}
-            var byte = UInt8(truncatingIfNeeded: signal)
-            _ = write(writeFD, &byte, 1)
+            pipe.wake()
         }
-        return readFD
+        return pipe
     }
 
     /// `--simulate --headless`: a thread reads stdin; a line `press` pushes the simulated button,

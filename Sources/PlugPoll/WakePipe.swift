@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A pipe that wakes a thread sleeping in `poll()`: another thread calls `wake()`, and `fd`
+/// becomes readable until `drain()`. Both ends are close-on-exec and non-blocking, so neither a
+/// full pipe nor an empty one ever blocks a caller. plugd's loop, its signal thread, the MQTT
+/// client and the button's reader all sleep this way; none has a timer of its own.
+public final class WakePipe: Sendable {
+    /// The read end: poll it for `POLLIN`.
+    public let fd: Int32
+    private let writeFD: Int32
+
+    /// - Precondition: a pipe can be made (it fails only when the process is out of file
+    ///   descriptors, when nothing else would work either).
+    public init() {
+        var fds: [Int32] = [0, 0]
+        precondition(pipe(&fds) == 0, "pipe: \(String(cString: strerror(errno)))")
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        }
+        (fd, writeFD) = (fds[0], fds[1])
+    }
+
+    deinit {
+        close(fd)
+        close(writeFD)
+    }
+
+    /// Makes `fd` readable (from any thread; async-signal-safe).
+    public func wake() {
+        var byte: UInt8 = 1
+        _ = write(writeFD, &byte, 1)
+    }
+
+    /// Reads away every wake-up so far.
+    public func drain() {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            while read(fd, buffer.baseAddress, buffer.count) > 0 {}
+        }
+    }
+}
+
+/// `poll()`'s timeout for sleeping `remaining`: whole milliseconds rounded up, so a deadline is
+/// never woken early; 0 if it has passed; -1 (no timeout) for `nil`.
+public func pollTimeout(_ remaining: Duration?) -> Int32 {
+    guard let remaining else { return -1 }
+    let (seconds, attoseconds) = remaining.components
+    guard seconds >= 0, remaining > .zero else { return 0 }
+    let ms = seconds.multipliedReportingOverflow(by: 1000)
+    guard !ms.overflow else { return Int32.max }
+    let fraction = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000   // round up to 1 ms
+    return Int32(clamping: ms.partialValue.addingReportingOverflow(fraction).partialValue)
+}
