@@ -43,7 +43,9 @@ public struct Debouncer: Sendable {
 
     /// Feeds a raw edge. A level that was stable for the full window before this edge is accepted
     /// first and returned.
-    public mutating func edge(_ pressed: Bool, at time: MonotonicInstant) -> DebouncedChange? {
+    /// Edges come in kernel order; one stamped before the previous edge is taken as simultaneous.
+    public mutating func edge(_ pressed: Bool, at stamp: MonotonicInstant) -> DebouncedChange? {
+        let time = max(stamp, rawSince)
         let accepted = advance(to: time)
         if pressed != rawLevel {
             rawLevel = pressed

@@ -26,8 +26,13 @@ public struct PlugMachine: Sendable {
         case button(pressed: Bool, at: MonotonicInstant)
         /// A command and who sent it.
         case command(Command, source: EventSource)
-        /// The runtime finished wiping the state directory; this is the new plug's state.
+        /// The runtime finished wiping the state directory; this is the new plug's state. It may
+        /// come after `.factoryResetFailed(committed: true)`, when a retry succeeded.
         case factoryResetFinished(PlugState)
+        /// The runtime could not wipe the state directory. `committed`: the reset-pending marker
+        /// is on disk, so the reset completes later (a retry, or the next start); otherwise
+        /// nothing was wiped.
+        case factoryResetFailed(reason: String, committed: Bool)
         /// Writing the state failed (the plug becomes degraded) …
         case stateWriteFailed(reason: String)
         /// … or succeeded (a fault clears).
@@ -62,9 +67,10 @@ public struct PlugMachine: Sendable {
         case resetComplete(since: MonotonicInstant)
     }
 
-    /// How far the current hold has gone.
+    /// How far the current hold has gone (by the time handled so far; the release itself is
+    /// judged by its kernel timestamp).
     public enum HoldStage: Int, Comparable, Sendable {
-        case short, setupArmed, factoryArmed, cancelled
+        case short, setupArmed, factoryArmed, stuck
         public static func < (a: HoldStage, b: HoldStage) -> Bool { a.rawValue < b.rawValue }
     }
 
@@ -75,6 +81,9 @@ public struct PlugMachine: Sendable {
         /// The button was already pressed when the daemon started.
         public var startup: Bool
         public var stage: HoldStage
+        /// A factory reset began during this hold (or the press came during one): the hold is
+        /// void, and its release does nothing. A new press counts again.
+        public var voided: Bool = false
     }
 
     /// The timings in force.
@@ -159,16 +168,21 @@ public struct PlugMachine: Sendable {
         switch input {
         case .button(let pressed, let t):
             advance(to: t, &fx)
-            if let change = debouncer.edge(pressed, at: max(t, self.now)) { debounced(change, &fx) }
+            // The edge keeps its kernel timestamp even when it is handled after a deadline that
+            // lies past it: a release stamped 11.999 s into a hold is a simple reset even if the
+            // 12 s deadline was handled first (the LED may have shown orange for that moment).
+            if let change = debouncer.edge(pressed, at: t) { debounced(change, &fx) }
             advance(to: now, &fx)
         case .command(let command, let source):
             advance(to: now, &fx)
             perform(command, source: source, &fx)
         case .factoryResetFinished(let fresh):
             advance(to: now, &fx)
-            state = fresh
-            if case .factoryResetting(let since, _) = mode { mode = .factoryResetting(since: since, finished: true) }
+            resetFinished(fresh, &fx)
             advance(to: now, &fx)
+        case .factoryResetFailed(let reason, let committed):
+            advance(to: now, &fx)
+            resetFailed(reason: reason, committed: committed, &fx)
         case .stateWriteFailed(let reason):
             advance(to: now, &fx)
             if fault == nil {
@@ -177,10 +191,7 @@ public struct PlugMachine: Sendable {
             }
         case .stateWriteSucceeded:
             advance(to: now, &fx)
-            if fault != nil {
-                fault = nil
-                fx.append(.log(PlugEvent("fault_cleared", "State written again; fault cleared", priority: .notice)))
-            }
+            clearFault(&fx)
         case .broker(let connected):
             advance(to: now, &fx)
             brokerConnected = connected
@@ -194,13 +205,13 @@ public struct PlugMachine: Sendable {
     /// The next instant at which the machine must be woken with `.tick`, or `nil` if none.
     public var nextDeadline: MonotonicInstant? {
         var holdDeadline: MonotonicInstant?
-        if let hold, debouncer.level {
+        if let hold, debouncer.level, !hold.voided {
             let b = timings.button
             switch hold.stage {
             case .short: holdDeadline = hold.start.advanced(by: hold.startup ? b.factoryHold : b.setupHold)
             case .setupArmed: holdDeadline = hold.start.advanced(by: b.factoryHold)
             case .factoryArmed: holdDeadline = hold.start.advanced(by: b.stuckHold)
-            case .cancelled: holdDeadline = nil
+            case .stuck: holdDeadline = nil
             }
         }
         return earliest(debouncer.deadline, holdDeadline, modeDeadline, identifying?.advanced(by: timings.identifyShown))
@@ -215,7 +226,7 @@ public struct PlugMachine: Sendable {
         case .setup(let since): c.setupMode = since
         case .normal: break
         }
-        if let hold {
+        if let hold, !hold.voided {
             c.startupHoldArmed = hold.startup && hold.stage == .factoryArmed
             c.factoryResetArmed = !hold.startup && hold.stage == .factoryArmed
             c.setupArmed = !hold.startup && hold.stage == .setupArmed
@@ -281,7 +292,7 @@ public struct PlugMachine: Sendable {
     /// Moves the hold through its stages up to the present — but not past a release that is
     /// still being debounced, whose kernel timestamp is when the hold really ended.
     private mutating func escalateHold(_ fx: inout [Effect]) {
-        guard var h = hold, debouncer.level, h.stage != .cancelled else { return }
+        guard var h = hold, debouncer.level, !h.voided, h.stage != .stuck else { return }
         var until = now
         if let pendingRelease = debouncer.deadline?.advanced(by: .zero - timings.button.debounce), pendingRelease < until {
             until = pendingRelease
@@ -300,7 +311,7 @@ public struct PlugMachine: Sendable {
                                      priority: .notice, fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
         }
         if held >= b.stuckHold {
-            h.stage = .cancelled
+            h.stage = .stuck
             fx.append(.log(PlugEvent("stuck_button", "Button held \(b.stuckHold): treated as stuck, hold cancelled, nothing reset",
                                      priority: .warning, fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
         }
@@ -324,7 +335,7 @@ public struct PlugMachine: Sendable {
             hold = Hold(start: change.at, startup: false, stage: .short)
             if resetting {
                 fx.append(.log(PlugEvent("button_ignored", "Button pressed during a factory reset: ignored")))
-                hold?.stage = .cancelled
+                hold?.voided = true
                 return
             }
             if timings.button.toggleOn == .press { setRelay(!relayOn, source: .button, &fx) }
@@ -335,11 +346,14 @@ public struct PlugMachine: Sendable {
         let held = h.start.duration(to: change.at)
         let fields = ["PLUG_HOLD_MS": "\(held.milliseconds)", "PLUG_SOURCE": EventSource.button.rawValue]
         let b = timings.button
-        if h.stage == .cancelled || held >= b.stuckHold {
-            if !resetting {
-                fx.append(.log(PlugEvent("stuck_button_released", "Button released after a cancelled hold: nothing done",
-                                         priority: .notice, fields: fields)))
-            }
+        // Judged by the hold's length between kernel timestamps, not by the stage reached when
+        // the last deadline was handled.
+        if h.voided {
+            fx.append(.log(PlugEvent("ignored_press_released", "Button released after a press voided by a factory reset: nothing done",
+                                     priority: .debug, fields: fields)))
+        } else if held >= b.stuckHold {
+            fx.append(.log(PlugEvent("stuck_button_released", "Button released after a hold cancelled as stuck: nothing done",
+                                     priority: .notice, fields: fields)))
         } else if h.startup {
             if held >= b.factoryHold {
                 startFactoryReset(source: .button, fields: fields, &fx)
@@ -408,12 +422,61 @@ public struct PlugMachine: Sendable {
     private mutating func startFactoryReset(source: EventSource, fields: [String: String], _ fx: inout [Effect]) {
         mode = .factoryResetting(since: now, finished: false)
         fx.append(.log(PlugEvent("factory_reset_started", "Factory reset started: wiping state", priority: .notice, fields: fields)))
+        enterResetState(&fx)
+        fx.append(.wipeState)
+    }
+
+    /// What holds whenever a factory reset runs or completes: the relay is off, and a hold in
+    /// progress is void (its release must not toggle the relay, enter setup mode or reset again).
+    private mutating func enterResetState(_ fx: inout [Effect]) {
         if relayOn {
             relayOn = false
             fx.append(.setRelay(false))
             fx.append(.log(PlugEvent("relay", "Relay off (factory reset)", fields: ["PLUG_RELAY": "off", "PLUG_SOURCE": EventSource.system.rawValue])))
         }
-        fx.append(.wipeState)
+        if let h = hold, !h.voided {
+            hold?.voided = true
+            fx.append(.log(PlugEvent("hold_voided", "Factory reset began while the button was held: this hold does nothing; release and press again",
+                                     priority: .notice, fields: ["PLUG_HOLD_MS": "\(h.start.duration(to: now).milliseconds)"])))
+        }
+    }
+
+    /// The state directory was wiped: this is the new plug. Usually the end of the reset that is
+    /// running; after a failed but committed reset, the retry that completed it.
+    private mutating func resetFinished(_ fresh: PlugState, _ fx: inout [Effect]) {
+        state = fresh
+        clearFault(&fx)
+        if case .factoryResetting(let since, _) = mode {
+            mode = .factoryResetting(since: since, finished: true)
+        } else {
+            // Completed late: the relay may have been switched meanwhile, a hold may be running.
+            fx.append(.log(PlugEvent("factory_reset_started", "The interrupted factory reset is being completed now that the state can be written",
+                                     priority: .notice, fields: ["PLUG_SOURCE": EventSource.system.rawValue])))
+            enterResetState(&fx)
+            mode = .factoryResetting(since: now, finished: true)
+        }
+    }
+
+    /// The wipe failed: say so, keep the identity the plug really has, show the fault.
+    private mutating func resetFailed(reason: String, committed: Bool, _ fx: inout [Effect]) {
+        guard case .factoryResetting = mode else { return }
+        mode = .normal
+        if fault == nil { fault = now }
+        // The plug goes on as it was, with the relay the reset switched off remembered off
+        // (kept and retried while the directory fails; a committed reset supersedes it).
+        state.relayOn = relayOn
+        fx.append(.save(state))
+        let outcome = committed
+            ? "the reset-pending marker is written: the reset completes as soon as the state can be written again (retried), or at the next start"
+            : "nothing was wiped: identity \(state.identity.uuidString), name and registration are unchanged; try again once the state directory is writable"
+        fx.append(.log(PlugEvent("factory_reset_failed", "Factory reset failed: \(reason); \(outcome)", priority: .error,
+                                 fields: ["PLUG_IDENTITY": state.identity.uuidString, "PLUG_RESET_PENDING": committed ? "yes" : "no"])))
+    }
+
+    private mutating func clearFault(_ fx: inout [Effect]) {
+        guard fault != nil else { return }
+        fault = nil
+        fx.append(.log(PlugEvent("fault_cleared", "State written again; fault cleared", priority: .notice)))
     }
 }
 

@@ -6,7 +6,10 @@ import PlugState
 /// the edges — relay and LED lines, the state store, the event sink — and tells its caller when
 /// it next needs to be woken. It never reads a clock itself: every call is given `now`.
 ///
-/// State writes are coalesced: changes within `writeDelay` of the first become one write.
+/// State writes are coalesced: changes within `writeDelay` of the first become one write. A write
+/// that fails is kept and tried again (`WriteRetry`: 1 s, doubling to 60 s) with the newest state,
+/// until one succeeds and the fault clears; a factory reset that failed after its reset-pending
+/// marker was written is retried the same way. Nothing is retried when nothing is pending.
 /// Single-threaded; `run(clock:)` drives it from one task.
 public final class PlugRuntime {
     /// The state machine (read it for status).
@@ -16,7 +19,13 @@ public final class PlugRuntime {
     private let store: StateStore
     let sink: any EventSink
     private let writeDelay: Duration
+    /// The state to write and when: the coalescing delay, or the next retry after a failure.
     private var pendingWrite: (state: PlugState, at: MonotonicInstant)?
+    /// A committed factory reset (its marker is on disk) that failed: when to try it again.
+    private var pendingReset: MonotonicInstant?
+    private var retry = WriteRetry()
+    /// Why the last factory reset failed, until one succeeds; `answer` replies with it.
+    var resetFailure: String?
     /// The colour currently shown on the LED lines.
     public private(set) var shownColor: LEDColor?
     /// Called with the old state just before a factory reset wipes it (the MQTT client removes
@@ -61,24 +70,33 @@ public final class PlugRuntime {
     /// Feeds one input at `now` and carries out the consequences.
     public func handle(_ input: PlugMachine.Input, at now: MonotonicInstant) {
         perform(machine.handle(input, at: now), at: now)
-        if let pending = pendingWrite, pending.at <= now { flush(at: now) }
+        if let due = earliest(pendingReset, pendingWrite?.at), due <= now { flush(at: now) }
         updateLED(at: now)
     }
 
     /// When the runtime next needs `handle(.tick, at:)`: a machine deadline, the LED's next
     /// change, or a coalesced write. `nil` when idle — no timer at all.
     public func nextWake(after now: MonotonicInstant) -> MonotonicInstant? {
-        earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), pendingWrite?.at)
+        earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), pendingReset ?? pendingWrite?.at)
     }
 
-    /// Writes a pending state change now (at shutdown, or when its delay has passed).
+    /// Writes a pending state change now (at shutdown, or when its delay or retry time has
+    /// come); first finishes a committed factory reset that failed, which supersedes it.
     public func flush(at now: MonotonicInstant) {
+        if pendingReset != nil {
+            pendingWrite = nil   // the reset wipes whatever it would have written
+            wipe(at: now)
+            return
+        }
         guard let pending = pendingWrite else { return }
-        pendingWrite = nil
         do {
             try store.save(pending.state)
+            pendingWrite = nil
+            retry.succeeded()
             if machine.fault != nil { handle(.stateWriteSucceeded, at: now) }
         } catch {
+            // Kept, with the newest state folded in by later saves, and tried again later.
+            pendingWrite = (pending.state, now.advanced(by: retry.failed()))
             handle(.stateWriteFailed(reason: "\(error)"), at: now)
         }
     }
@@ -94,6 +112,8 @@ public final class PlugRuntime {
                 pendingWrite = (state, pendingWrite?.at ?? now.advanced(by: writeDelay))
             case .wipeState:
                 pendingWrite = nil
+                updateLED(at: now)  // show "factory reset running" before the (blocking) wipe
+                beforeWipe?(machine.state)
                 wipe(at: now)
             case .log(let event):
                 sink.record(event)
@@ -101,17 +121,20 @@ public final class PlugRuntime {
         }
     }
 
+    /// Wipes the state directory. On failure the machine keeps the identity the plug really has
+    /// and shows the fault; a committed reset is retried (and the next start finishes it too).
     private func wipe(at now: MonotonicInstant) {
-        updateLED(at: now)  // show "factory reset running" before the (blocking) wipe
-        beforeWipe?(machine.state)
         do {
             let fresh = try store.factoryReset()
+            pendingReset = nil
+            retry.succeeded()
+            resetFailure = nil
             handle(.factoryResetFinished(fresh), at: now)
         } catch {
-            // The reset-pending marker (if it was written) makes the next start finish the job;
-            // until then run with a fresh in-memory state and show the fault.
-            handle(.factoryResetFinished(PlugState.fresh(identity: machine.state.identity)), at: now)
-            handle(.stateWriteFailed(reason: "factory reset: \(error)"), at: now)
+            let committed = (error as? FactoryResetError)?.committed ?? false
+            pendingReset = committed ? now.advanced(by: retry.failed()) : nil
+            resetFailure = "\(error)"
+            handle(.factoryResetFailed(reason: "\(error)", committed: committed), at: now)
         }
     }
 
@@ -125,4 +148,20 @@ public final class PlugRuntime {
             sink.record(PlugEvent("gpio_error", "Cannot drive the LED: \(error)", priority: .error))
         }
     }
+}
+
+/// How long to wait before trying a failed state write again: 1 s, doubling to 60 s, back to
+/// 1 s after a success. An SD card that went read-only costs one failing write a minute.
+struct WriteRetry {
+    static let first = Duration.seconds(1)
+    static let longest = Duration.seconds(60)
+    private var next = first
+
+    /// The delay before the next attempt, after one more failure.
+    mutating func failed() -> Duration {
+        defer { next = min(next * 2, Self.longest) }
+        return next
+    }
+
+    mutating func succeeded() { next = Self.first }
 }

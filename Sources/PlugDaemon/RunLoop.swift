@@ -92,14 +92,21 @@ extension PlugRuntime {
     }
 
     /// Carries out a control request and replies with the status after it. During a factory
-    /// reset the machine itself refuses the command (and logs `command_rejected`); the reply says so.
+    /// reset the machine itself refuses the command (and logs `command_rejected`); the reply says
+    /// so. A factory reset that could not wipe the state is a failure reply too.
     func answer(_ request: ControlRequest, at now: MonotonicInstant) {
         if let input = request.input {
             handle(.tick, at: now)   // bring the machine up to now before asking
             let accepted = machine.acceptsCommands
+            resetFailure = nil
             handle(input, at: now)
             guard accepted else {
                 request.reply(.failure("a factory reset is in progress; try again in a few seconds"))
+                return
+            }
+            if let failure = resetFailure {
+                // The machine logged factory_reset_failed with what happens next.
+                request.reply(.failure("factory reset failed: \(failure) (journalctl -u plugd PLUG_EVENT=factory_reset_failed)"))
                 return
             }
         }

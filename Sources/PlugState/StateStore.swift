@@ -72,20 +72,35 @@ public final class StateStore {
     /// Factory reset: writes the reset-pending marker (durably), removes everything else in the
     /// directory, removes the marker, and saves a fresh state with a new identity, which it
     /// returns. If power is cut midway, `open()` finds the marker and finishes the job.
+    ///
+    /// - Throws: `FactoryResetError`, saying whether the reset is committed (the marker is in
+    ///   the directory, so it will be finished) or nothing was wiped.
     @discardableResult
     public func factoryReset() throws -> PlugState {
-        try fs.write(Self.resetMarker, Array("factory reset in progress\n".utf8))
-        try fs.syncFile(Self.resetMarker)
-        try fs.syncDirectory()
-        for name in try fs.list() where name != Self.resetMarker {
-            try fs.remove(name)
+        do {
+            try fs.write(Self.resetMarker, Array("factory reset in progress\n".utf8))
+            try fs.syncFile(Self.resetMarker)
+            try fs.syncDirectory()
+        } catch {
+            // Not committed: take back a marker that may have been created, so that no later
+            // start wipes what the user was told was kept.
+            try? fs.remove(Self.resetMarker)
+            let left = (try? fs.list().contains(Self.resetMarker)) ?? false
+            throw FactoryResetError(committed: left, cause: error)
         }
-        try fs.syncDirectory()
-        try fs.remove(Self.resetMarker)
-        try fs.syncDirectory()
-        let fresh = PlugState.fresh(identity: makeIdentity())
-        try save(fresh)
-        return fresh
+        do {
+            for name in try fs.list() where name != Self.resetMarker {
+                try fs.remove(name)
+            }
+            try fs.syncDirectory()
+            try fs.remove(Self.resetMarker)
+            try fs.syncDirectory()
+            let fresh = PlugState.fresh(identity: makeIdentity())
+            try save(fresh)
+            return fresh
+        } catch {
+            throw FactoryResetError(committed: true, cause: error)
+        }
     }
 
     /// The state file's bytes for `state` (pretty JSON, sorted keys, so an admin can read it).
@@ -108,4 +123,20 @@ public final class StateStore {
         while existing.contains("\(stateFile).corrupt-\(n)") { n += 1 }
         return "\(stateFile).corrupt-\(n)"
     }
+}
+
+/// A factory reset that could not finish.
+public struct FactoryResetError: Error, CustomStringConvertible {
+    /// The reset-pending marker is in the state directory: the reset is finished by the next
+    /// `factoryReset()` or `open()`. `false`: nothing was wiped.
+    public var committed: Bool
+    /// What failed (usually a `StateStoreError`).
+    public var cause: any Error
+
+    public init(committed: Bool, cause: any Error) {
+        self.committed = committed
+        self.cause = cause
+    }
+
+    public var description: String { "\(cause)" }
 }

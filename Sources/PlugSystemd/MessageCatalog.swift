@@ -6,6 +6,7 @@ public enum MessageCatalog {
         "simple_reset": "8cec77fd43e74e0fb2858c628f82ecc4",
         "factory_reset_started": "a729d6a2f0a04608b185d9243ec87f4e",
         "factory_reset_complete": "9d94f66632324c17a18ead208b6867b8",
+        "factory_reset_failed": "6ba536b2ffa54200afd4bb1aea5ba93b",
         "stuck_button": "b126dbd571ca478eb71a4b96ec80e0fc",
         "fault": "074e0106c1bb428b95bec4f6e0e2c955",
         "state_corrupt": "aa99c35ef1bf4461ad530027cf1d70da",

@@ -27,7 +27,10 @@ final class Rig {
 
     deinit { try? FileManager.default.removeItem(atPath: dir.string) }
 
-    func store() throws -> StateStore { StateStore(fs: try PosixStateFileSystem(directory: dir)) }
+    /// The state directory as the runtime sees it: real, but it can be made to fail.
+    func store() throws -> StateStore { StateStore(fs: try FlakyFileSystem(directory: dir, disk: disk)) }
+    /// Whether the state directory accepts writes (an SD card gone read-only, and back).
+    let disk = DiskSwitch()
 
     func start(policy: PowerOnPolicy = .last) throws {
         runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: store(), policy: policy,

@@ -62,7 +62,7 @@ enum Recovery: CaseIterable { case powerCut, processRestart }
         for k in 0...total {
             let disk = seededDisk()
             disk.crashBeforeStep = k
-            do { try StateStore(fs: disk).factoryReset() } catch is SimulatedCrash {}
+            do { try StateStore(fs: disk).factoryReset() } catch let e as FactoryResetError where e.cause is SimulatedCrash {}
             recovery == .powerCut ? disk.powerCut() : disk.processRestart()
             let fresh = UUID(uuidString: "00000000-0000-0000-0000-0000000000F\(k % 10)")!
             let opened = try StateStore(fs: disk, makeIdentity: { fresh }).open()
@@ -83,7 +83,7 @@ enum Recovery: CaseIterable { case powerCut, processRestart }
     @Test func interruptedResetIsReportedAsCompletedAtOpen() throws {
         let disk = seededDisk()
         disk.crashBeforeStep = 4  // marker durable, nothing removed yet
-        do { try StateStore(fs: disk).factoryReset() } catch is SimulatedCrash {}
+        do { try StateStore(fs: disk).factoryReset() } catch let e as FactoryResetError where e.cause is SimulatedCrash {}
         disk.powerCut()
         let opened = try StateStore(fs: disk).open()
         #expect(opened.resetCompleted)
