@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
         .testTarget(name: "PlugPollTests", dependencies: ["PlugPoll"]),
-        .testTarget(name: "PlugConfigTests", dependencies: ["PlugConfig", "PlugCore", "PlugGPIO", "PlugMQTT"]),
+        .testTarget(name: "PlugConfigTests", dependencies: ["PlugConfig", "PlugCore", "PlugGPIO", "PlugMQTT", "PlugProtocol", "PlugDaemon"]),
         .testTarget(name: "PlugMQTTTests", dependencies: ["PlugMQTT", "PlugCore"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
         .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),

@@ -36,6 +36,10 @@ public struct MQTTSettings: Sendable, Equatable {
         self.reconnectMax = reconnectMax
     }
 
+    /// How long a factory reset waits for the broker to confirm that the plug was removed from
+    /// Home Assistant before it wipes the identity.
+    public static let removalWait: Duration = .seconds(3)
+
     /// `host:port`, for log entries.
     public var broker: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

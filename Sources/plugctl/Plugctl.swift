@@ -11,7 +11,7 @@ struct Plugctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugctl",
         abstract: "Control a running plugd.",
-        discussion: "Exit codes: 0 done, 1 the daemon refused (the reason is printed), 69 cannot reach plugd.",
+        discussion: ExitStatus.summary(ExitStatus.plugctl),
         subcommands: [Status.self, On.self, Off.self, Toggle.self, Identify.self, Setup.self,
                       Reset.self, FactoryReset.self, Deregister.self, Watch.self]
     )
@@ -38,7 +38,7 @@ struct Connection: ParsableArguments {
         if json { print(String(decoding: first, as: UTF8.self)) }
         guard reply.ok, let status = reply.status else {
             if !json { printError("plugctl: plugd refused: \(reply.error ?? "unknown error")") }
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.refused)
         }
         if request.command == "watch" {
             if !json { print("watching plugd \(status.name) (\(status.identity)); Ctrl-C to stop") }
@@ -78,7 +78,7 @@ struct Connection: ParsableArguments {
         if e == ENOENT || e == ECONNREFUSED { hint = " (is plugd running?)" }
         if e == EACCES { hint = " (are you in group plugd?)" }
         printError("plugctl: \(what) \(socket): \(String(cString: strerror(e)))\(hint)")
-        return ExitCode(69)
+        return ExitCode(ExitStatus.unavailable)
     }
 }
 

@@ -30,9 +30,7 @@ struct Plugd: ParsableCommand {
             the relay and LED are drawn live, and the keyboard is the button (hold SPACE, or press
             B to push and B again to let go). No hardware and no config file needed.
 
-            Exit codes: 0 stopped, 64 usage, 69 GPIO unavailable (chip missing, line busy,
-            permission), 73 state directory or control socket cannot be created, 78 bad config.
-            """
+            """ + ExitStatus.summary(ExitStatus.plugd)
     )
 
     @Option(help: ArgumentHelp("The config file (default: \(PlugConfig.defaultPath)).", valueName: "file"))
@@ -104,7 +102,7 @@ struct Plugd: ParsableCommand {
         } catch {
             runtime.lines.release()
             fail("\(error)")
-            throw ExitCode(73)
+            throw ExitCode(ExitStatus.cannotCreate)
         }
         let mqtt = settings.mqtt.map { startMQTT($0, runtime: runtime, inbox: inbox, events: events) }
         let notifier = SystemdNotifier()
@@ -130,7 +128,7 @@ struct Plugd: ParsableCommand {
 
     /// Starts the MQTT client: its commands, reachability and log entries reach the loop through
     /// the inbox; before a factory reset wipes the identity, it removes the plug from Home
-    /// Assistant (waiting up to 3 s for the broker).
+    /// Assistant (waiting up to `MQTTSettings.removalWait` for the broker).
     func startMQTT(_ settings: MQTTSettings, runtime: PlugRuntime, inbox: LoopInbox, events: any EventSink) -> MQTTClient {
         let client = MQTTClient(settings: settings, plug: runtime.snapshot) { output in
             switch output {
@@ -140,7 +138,7 @@ struct Plugd: ParsableCommand {
             }
         }
         runtime.beforeWipe = { old in
-            if !client.forget(PlugSnapshot(old, relayOn: old.relayOn), timeout: .seconds(3)) {
+            if !client.forget(PlugSnapshot(old, relayOn: old.relayOn), timeout: MQTTSettings.removalWait) {
                 let topics = MQTTTopics(settings: settings, identity: old.identity)
                 events.record(PlugEvent("mqtt_forget_pending", """
                     The MQTT broker did not confirm removing \(topics.deviceID) from Home Assistant; \
@@ -184,7 +182,7 @@ struct Plugd: ParsableCommand {
             return try PlugConfig.load(path: path)
         } catch let errors as ConfigErrors {
             fail(errors.description)
-            throw ExitCode(78)
+            throw ExitCode(ExitStatus.config)
         }
     }
 
@@ -198,7 +196,7 @@ struct Plugd: ParsableCommand {
                                    policy: policy, timings: timings, writeDelay: writeDelay, sink: sink, now: clock.now)
         } catch {
             fail("\(error)")
-            throw ExitCode(error is GPIOError ? 69 : 73)
+            throw ExitCode(error is GPIOError ? ExitStatus.unavailable : ExitStatus.cannotCreate)
         }
     }
 
