@@ -5,6 +5,7 @@
 // The targets are layered so the architecture is visible from this file:
 //
 //   PlugPoll    the wake-up pipe and poll() timeout of every thread that sleeps in poll().
+//   PlugPOSIX   the POSIX calls of the state store, with a typed errno (plugd's own thin layer).
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
@@ -12,7 +13,7 @@
 //   PlugConfig  the config file (TOML): parsed by TOMLKit, validated key by key.
 //   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
-//   PlugSystemd   sd_notify and native journal logging (libsystemd).
+//   PlugSystemd   sd_notify, and the journal: native entries (libsystemd) or <N> lines on stderr.
 //   PlugMQTT    the MQTT conversation as pure logic: topics, Home Assistant discovery, commands, backoff.
 //   CMosquitto  libmosquitto's C API (system library, Debian libmosquitto-dev).
 //   PlugMosquitto the MQTT client on libmosquitto, on its own thread (the edge).
@@ -49,26 +50,25 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(name: "PlugCore"),
         .target(name: "PlugPoll"),
+        .target(name: "PlugPOSIX"),
         .target(name: "PlugGPIO", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "PlugGPIO", "PlugCore", "PlugPoll"],
                 swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .target(
             name: "PlugState",
-            dependencies: ["PlugCore", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["PlugCore", "PlugPOSIX"]
         ),
         .target(name: "PlugProtocol"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "PlugSystemd",
-            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystemd", "PlugCore"]
         ),
         .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
@@ -78,7 +78,6 @@ let package = Package(
             name: "PlugDaemon",
             dependencies: [
                 "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugMQTT", "PlugPoll",
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -87,7 +86,6 @@ let package = Package(
                 "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugLibgpiod", "PlugConfig",
                 "PlugSystemd", "PlugProtocol", "PlugMQTT", "PlugMosquitto", "PlugPoll",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -103,6 +101,7 @@ let package = Package(
         .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"],
                     swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol"]),
-        .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore"]),
+        .testTarget(name: "PlugPOSIXTests", dependencies: ["PlugPOSIX"]),
     ]
 )

@@ -350,7 +350,7 @@ public struct PlugMachine: Sendable {
         // the last deadline was handled.
         if h.voided {
             fx.append(.log(PlugEvent("ignored_press_released", "Button released after a press voided by a factory reset: nothing done",
-                                     priority: .debug, fields: fields)))
+                                     fields: fields)))
         } else if held >= b.stuckHold {
             fx.append(.log(PlugEvent("stuck_button_released", "Button released after a hold cancelled as stuck: nothing done",
                                      priority: .notice, fields: fields)))

@@ -1,107 +1,72 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import SystemPackage
+import PlugPOSIX
 
 /// `StateFileSystem` on a real directory, with POSIX calls: `open`/`write`, `fsync`, `rename`,
 /// `unlink`, and `fsync` on the directory itself.
 public final class PosixStateFileSystem: StateFileSystem {
     /// The state directory.
-    public let directory: FilePath
+    public let directory: String
 
     /// Uses `directory`, creating it (mode 0700) if it does not exist.
-    public init(directory: FilePath) throws {
+    public init(directory: String) throws {
         self.directory = directory
-        if mkdir(directory.string, 0o700) != 0 && errno != EEXIST {
-            throw StateStoreError("create directory", directory.string, Errno(rawValue: errno).description)
+        do { try FileSystem.makeDirectory(directory, mode: 0o700) } catch {
+            throw StateStoreError("create directory", directory, "\(error)")
         }
     }
 
-    private func path(_ name: String) -> FilePath { directory.appending(name) }
+    private func path(_ name: String) -> String { directory.hasSuffix("/") ? directory + name : directory + "/" + name }
 
-    private func fail(_ op: String, _ name: String, _ error: any Error) -> StateStoreError {
-        StateStoreError(op, path(name).string, "\(error)")
+    /// Runs one step, naming the operation and the file if it fails.
+    private func step<T>(_ op: String, _ name: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw StateStoreError(op, path(name), "\(error)") }
     }
 
     public func read(_ name: String) throws -> [UInt8]? {
         let fd: FileDescriptor
         do {
             fd = try FileDescriptor.open(path(name), .readOnly)
-        } catch Errno.noSuchFileOrDirectory {
+        } catch let e as Errno where e == .noSuchFileOrDirectory {
             return nil
         } catch {
-            throw fail("open", name, error)
+            throw StateStoreError("open", path(name), "\(error)")
         }
-        return try fd.closeAfter {
-            var out: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if n == 0 { return out }
-                out += buffer[0..<n]
-            }
-        }
+        return try step("read", name) { try fd.closeAfter { try fd.readAll() } }
     }
 
     public func write(_ name: String, _ bytes: [UInt8]) throws {
-        do {
-            let fd = try FileDescriptor.open(path(name), .writeOnly, options: [.create, .truncate],
-                                             permissions: [.ownerReadWrite])
-            try fd.closeAfter { _ = try fd.writeAll(bytes) }
-        } catch {
-            throw fail("write", name, error)
+        try step("write", name) {
+            let fd = try FileDescriptor.open(path(name), .writeOnly, create: true, truncate: true, mode: 0o600)
+            try fd.closeAfter { try fd.writeAll(bytes) }
         }
     }
 
     public func syncFile(_ name: String) throws {
-        do {
+        try step("fsync", name) {
             let fd = try FileDescriptor.open(path(name), .readOnly)
-            try fd.closeAfter {
-                if fsync(fd.rawValue) != 0 { throw Errno(rawValue: errno) }
-            }
-        } catch {
-            throw fail("fsync", name, error)
+            try fd.closeAfter { try fd.sync() }
         }
     }
 
     public func rename(_ from: String, to: String) throws {
-        #if canImport(Glibc)
-        let result = Glibc.rename(path(from).string, path(to).string)
-        #else
-        let result = Darwin.rename(path(from).string, path(to).string)
-        #endif
-        if result != 0 { throw fail("rename to \(to)", from, Errno(rawValue: errno)) }
+        try step("rename to \(to)", from) { try FileSystem.rename(path(from), to: path(to)) }
     }
 
     public func remove(_ name: String) throws {
-        if unlink(path(name).string) != 0 && errno != ENOENT { throw fail("remove", name, Errno(rawValue: errno)) }
+        try step("remove", name) { try FileSystem.remove(path(name)) }
     }
 
     public func syncDirectory() throws {
         do {
-            let fd = try FileDescriptor.open(directory, .readOnly, options: [.directory])
-            try fd.closeAfter {
-                if fsync(fd.rawValue) != 0 { throw Errno(rawValue: errno) }
-            }
+            let fd = try FileDescriptor.open(directory, .readOnly, directory: true)
+            try fd.closeAfter { try fd.sync() }
         } catch {
-            throw StateStoreError("fsync directory", directory.string, "\(error)")
+            throw StateStoreError("fsync directory", directory, "\(error)")
         }
     }
 
     public func list() throws -> [String] {
-        guard let dir = opendir(directory.string) else {
-            throw StateStoreError("list", directory.string, Errno(rawValue: errno).description)
+        do { return try FileSystem.names(in: directory) } catch {
+            throw StateStoreError("list", directory, "\(error)")
         }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import PlugConfig
 import PlugCore
 import PlugDaemon
@@ -12,7 +11,6 @@ import PlugPoll
 import PlugProtocol
 import PlugState
 import PlugSystemd
-import SystemPackage
 import Synchronization
 
 /// `plugd`: the smart-plug daemon.
@@ -72,12 +70,7 @@ struct Plugd: ParsableCommand {
         }
         let settings = try loadConfig(config ?? PlugConfig.defaultPath)
         let signals = Self.stopOnSignals()
-        let journal = JournalLogHandler.stderrIsJournal
-        var logger = Logger(label: "plugd") { _ -> any LogHandler in
-            journal ? JournalLogHandler(identifier: "plugd") : SyslogStderrLogHandler()
-        }
-        logger.logLevel = .info
-        let events = EventBroadcaster(inner: LoggerEventSink(logger: logger, messageIDs: MessageCatalog.ids))
+        let events = EventBroadcaster(inner: SystemLog(identifier: "plugd", messageIDs: MessageCatalog.ids))
         let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/plugd"
         let backend: any GPIOBackend, wiring: Wiring
         if headless {
@@ -192,7 +185,7 @@ struct Plugd: ParsableCommand {
                writeDelay: Duration, sink: any EventSink, clock: MonotonicClock) throws -> PlugRuntime {
         do {
             return try PlugRuntime(backend: backend, wiring: wiring,
-                                   store: StateStore(fs: PosixStateFileSystem(directory: FilePath(stateDir))),
+                                   store: StateStore(fs: PosixStateFileSystem(directory: stateDir)),
                                    policy: policy, timings: timings, writeDelay: writeDelay, sink: sink, now: clock.now)
         } catch {
             fail("\(error)")

@@ -58,7 +58,8 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     }
 
     /// A corpus of broken files: each gives exactly the expected lines, naming file, key, reason.
-    @Test(arguments: [
+    /// (Typed, so that Swift 6.0.3, Debian 13's, type-checks it in time.)
+    static let brokenFiles: [(text: String, expected: [String])] = [
         ("[relay]\nline = 17\n", [
             "bad.toml: led.red: is required (a line offset or line name)",
             "bad.toml: led.green: is required (a line offset or line name)",
@@ -91,7 +92,9 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         ("[[ # note\nrelay]]\n", ["bad.toml: line 1: a table header must start with a name"]),
         // toml++ quotes what it saw with its line break; the error must stay one line
         ("[relay]\nactive_low = fa\n", [#"bad.toml: line 2: Error while parsing boolean: expected 'false', saw 'fa\n'"#]),
-    ])
+    ]
+
+    @Test(arguments: brokenFiles)
     func invalidFile(text: String, expected: [String]) {
         do {
             _ = try PlugConfig.parse(text, file: "bad.toml")

@@ -6,7 +6,6 @@ import PlugCore
 import PlugGPIO
 import PlugProtocol
 import PlugState
-import SystemPackage
 import Synchronization
 import Testing
 @testable import PlugDaemon
@@ -28,12 +27,12 @@ final class ServedPlug: @unchecked Sendable {
         runDir = dir + "-run"
         try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
         socketPath = runDir + "/control.sock"
-        let store = StateStore(fs: try PosixStateFileSystem(directory: FilePath(dir)))
+        let store = StateStore(fs: try PosixStateFileSystem(directory: dir))
         var state = try store.open().state
         state.registered = true
         try store.save(state)
         let events = EventBroadcaster(inner: LoggerEventSinkStub())
-        let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: FilePath(dir))),
+        let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
                                       policy: .last, writeDelay: .zero, sink: events, now: clock.now)
         let (requests, input) = AsyncStream<ControlRequest>.makeStream()
         server = ControlServer(path: socketPath, submit: { input.yield($0) }, events: events, maxClients: 8, timeout: .seconds(1))

@@ -1,5 +1,4 @@
 import PlugState
-import SystemPackage
 
 /// Whether a `FlakyFileSystem` accepts changes: all of them, none (`failing`), or the next
 /// `allowing` ones and then none (storage that turns read-only in the middle of a sequence).
@@ -33,7 +32,7 @@ final class FlakyFileSystem: StateFileSystem {
     private let real: PosixStateFileSystem
     private let disk: DiskSwitch
 
-    init(directory: FilePath, disk: DiskSwitch) throws {
+    init(directory: String, disk: DiskSwitch) throws {
         real = try PosixStateFileSystem(directory: directory)
         self.disk = disk
     }

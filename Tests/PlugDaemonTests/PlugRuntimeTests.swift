@@ -3,7 +3,6 @@ import PlugCore
 import PlugGPIO
 import PlugProtocol
 import PlugState
-import SystemPackage
 import Testing
 @testable import PlugDaemon
 
@@ -11,7 +10,7 @@ import Testing
 final class Rig {
     let clock = ManualClock(now: .zero)
     let gpio: SimulatedGPIO
-    let dir: FilePath
+    let dir: String
     let sink = CollectingEventSink()
     var runtime: PlugRuntime!
 
@@ -19,13 +18,13 @@ final class Rig {
          prepare: (StateStore) throws -> Void = { _ in }) throws {
         let clock = self.clock
         gpio = SimulatedGPIO(kernelDebounce: kernelDebounce, now: { clock.now })
-        dir = FilePath(FileManager.default.temporaryDirectory.appendingPathComponent("plugd-rt-\(UUID().uuidString)").path)
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("plugd-rt-\(UUID().uuidString)").path
         try prepare(store())
         if buttonHeld { gpio.preset(line: "button", physical: false) }
         if startRuntime { try start(policy: policy) }
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: dir.string) }
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
 
     /// The state directory as the runtime sees it: real, but it can be made to fail.
     func store() throws -> StateStore { StateStore(fs: try FlakyFileSystem(directory: dir, disk: disk)) }
@@ -177,7 +176,7 @@ final class Rig {
     @Test func unwritableStateShowsTheFaultPatternAndLogsOnce() throws {
         let rig = try Rig()
         rig.advance(to: .zero.advanced(by: .seconds(2)))
-        try FileManager.default.removeItem(atPath: rig.dir.string)
+        try FileManager.default.removeItem(atPath: rig.dir)
         rig.hold(.milliseconds(100))
         rig.advance(by: .seconds(2))
         #expect(rig.runtime.machine.fault != nil)

@@ -5,7 +5,6 @@ import Foundation
 import PlugCore
 import PlugGPIO
 import PlugState
-import SystemPackage
 import Testing
 @testable import PlugDaemon
 
@@ -30,8 +29,8 @@ import Testing
     @Test func handlesEdgesRequestsAndTimersThenStopsCleanly() throws {
         let clock = MonotonicClock()
         let gpio = SimulatedGPIO(now: { clock.now })
-        let dir = FilePath(FileManager.default.temporaryDirectory.appendingPathComponent("plugd-poll-\(UUID().uuidString)").path)
-        defer { try? FileManager.default.removeItem(atPath: dir.string) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plugd-poll-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = StateStore(fs: try PosixStateFileSystem(directory: dir))
         // A new plug: unregistered, so in setup mode with the LED blinking (timers in use).
         let handoff = Handoff(try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: store, policy: .last,

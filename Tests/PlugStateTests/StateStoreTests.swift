@@ -1,14 +1,13 @@
 import Foundation
 import PlugCore
-import SystemPackage
 import Testing
 @testable import PlugState
 
 /// A fresh temporary directory, removed when the closure returns.
-func withTemporaryDirectory<T>(_ body: (FilePath) throws -> T) throws -> T {
+func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plugd-test-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
-    return try body(FilePath(dir.path))
+    return try body(dir.path)
 }
 
 @Suite struct StateStoreTests {
@@ -75,11 +74,11 @@ func withTemporaryDirectory<T>(_ body: (FilePath) throws -> T) throws -> T {
     @Test func unwritableDirectoryGivesAnErrorNamingThePath() throws {
         try withTemporaryDirectory { dir in
             let fs = try PosixStateFileSystem(directory: dir)
-            try FileManager.default.removeItem(atPath: dir.string)
+            try FileManager.default.removeItem(atPath: dir)
             #expect {
                 try StateStore(fs: fs).save(oldState())
             } throws: { error in
-                "\(error)".contains(dir.string)
+                "\(error)".contains(dir)
             }
         }
     }

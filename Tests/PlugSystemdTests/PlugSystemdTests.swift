@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import PlugCore
 @testable import PlugSystemd
 
 @Suite struct JournalFormattingTests {
@@ -11,10 +12,13 @@ import Testing
     }
 
     @Test func stderrLinesCarryThePriorityPrefixAndStayOneLine() {
-        #expect(SyslogStderrLogHandler.format(priority: 4, message: "Button stuck\nreally", fields: " PLUG_EVENT=stuck_button")
+        #expect(SystemLog.format(priority: 4, message: "Button stuck\nreally", fields: " PLUG_EVENT=stuck_button")
                 == "<4>Button stuck really PLUG_EVENT=stuck_button\n")
-        #expect(syslogPriority(.notice) == 5)
-        #expect(syslogPriority(.error) == 3)
+        let log = SystemLog(identifier: "plugd", messageIDs: ["stuck_button": "b126dbd571ca478eb71a4b96ec80e0fc"], destination: .stderr)
+        #expect(log.line(for: PlugEvent("stuck_button", "Button held 30 s", priority: .warning, fields: ["PLUG_HOLD_MS": "30000"]))
+                == "<4>Button held 30 s MESSAGE_ID=b126dbd571ca478eb71a4b96ec80e0fc PLUG_EVENT=stuck_button PLUG_HOLD_MS=30000\n")
+        #expect(log.line(for: PlugEvent("relay", "Relay on (button)", fields: ["plug.source": "button"]))
+                == "<6>Relay on (button) PLUG_EVENT=relay PLUG_SOURCE=button\n")
     }
 }
 
