@@ -4,7 +4,8 @@
 //
 // The targets are layered so the architecture is visible from this file:
 //
-//   PlugPoll    the wake-up pipe and poll() timeout of every thread that sleeps in poll().
+//   CLinux      Linux declarations Swift's Glibc module lacks (ppoll).
+//   PlugPoll    the wake-up pipe, poll() timeout and stop signals of every thread that sleeps in poll().
 //   PlugPOSIX   the POSIX calls of the state store, with a typed errno (plugd's own thin layer).
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
@@ -54,7 +55,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "PlugCore"),
-        .target(name: "PlugPoll"),
+        .systemLibrary(name: "CLinux"),
+        .target(name: "PlugPoll", dependencies: ["CLinux"]),
         .target(name: "PlugPOSIX"),
         .target(name: "PlugGPIO", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
@@ -100,7 +102,7 @@ let package = Package(
         .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),
         .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"],
                     swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
-        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol"]),
+        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugPoll"]),
         .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore"]),
         .testTarget(name: "PlugPOSIXTests", dependencies: ["PlugPOSIX"]),
     ]

@@ -30,22 +30,23 @@ public final class LoopInbox: Sendable {
 }
 
 extension PlugRuntime {
-    /// Runs the plug on the calling thread until `stopFD` becomes readable (the daemon passes a
-    /// pipe written on SIGTERM or SIGINT). The thread sleeps in one `poll()` on the inbox and
-    /// `stopFD`, with a timeout only when something is due: the machine's next deadline, the
+    /// Runs the plug on the calling thread until `stop` is asked for (SIGTERM, SIGINT, or
+    /// `stop.request()`). The thread sleeps in one `poll()` on the inbox and the stop descriptor,
+    /// with SIGTERM and SIGINT let through only for that wait, and with a timeout only when
+    /// something is due: the machine's next deadline, the
     /// LED's next change, a coalesced write, or the watchdog's next ping. With a steady LED and
     /// no watchdog it never wakes by itself, and no thread pool exists to wake either.
     /// On stop it writes the pending state and releases the lines.
     ///
     /// `watchdog` pings from this loop, so systemd's watchdog sees the loop itself alive.
-    public func runPolling(inbox: LoopInbox, stopFD: Int32, clock: MonotonicClock = MonotonicClock(),
+    public func runPolling(inbox: LoopInbox, stop: StopSignals, clock: MonotonicClock = MonotonicClock(),
                            watchdog: (interval: Duration, ping: () -> Void)? = nil,
                            onUpdate: ((PlugRuntime) -> Void)? = nil) {
         lines.button.deliverEdges(to: { inbox.post(.input(.button(pressed: $0.pressed, at: $0.timestamp))) },
                                   finished: {})
         var nextPing = clock.now
         var fds = [pollfd(fd: inbox.fd, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+                   pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0)]
         onUpdate?(self)
         while true {
             let now = clock.now
@@ -56,8 +57,9 @@ extension PlugRuntime {
             let wake = earliest(nextWake(after: now), watchdog == nil ? nil : nextPing)
             fds[0].revents = 0
             fds[1].revents = 0
-            let ready = poll(&fds, 2, pollTimeout(wake.map { now.duration(to: $0) }))
-            if ready < 0 && errno != EINTR { break }
+            let ready = stop.poll(&fds, timeout: pollTimeout(wake.map { now.duration(to: $0) }))
+            if ready < 0 && errno == EINTR { continue }   // a signal: the stop fd is readable now
+            if ready < 0 { break }
             if fds[1].revents != 0 { break }
             let events = inbox.take()
             if events.isEmpty { handle(.tick, at: clock.now) }

@@ -4,12 +4,12 @@ import Glibc
 
 /// A pipe that wakes a thread sleeping in `poll()`: another thread calls `wake()`, and `fd`
 /// becomes readable until `drain()`. Both ends are close-on-exec and non-blocking, so neither a
-/// full pipe nor an empty one ever blocks a caller. plugd's loop, its signal thread, the MQTT
+/// full pipe nor an empty one ever blocks a caller. plugd's loop, the MQTT
 /// client and the button's reader all sleep this way; none has a timer of its own.
 public final class WakePipe: Sendable {
     /// The read end: poll it for `POLLIN`.
     public let fd: Int32
-    private let writeFD: Int32
+    let writeFD: Int32
 
     /// - Precondition: a pipe can be made (it fails only when the process is out of file
     ///   descriptors, when nothing else would work either).

@@ -69,7 +69,7 @@ struct Plugd: ParsableCommand {
             return
         }
         let settings = try loadConfig(config ?? PlugConfig.defaultPath)
-        let signals = Self.stopOnSignals()
+        let signals = StopSignals()   // before any thread starts
         let events = EventBroadcaster(inner: SystemLog(identifier: "plugd", messageIDs: MessageCatalog.ids))
         let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/plugd"
         let backend: any GPIOBackend, wiring: Wiring
@@ -102,7 +102,7 @@ struct Plugd: ParsableCommand {
         notifier.ready(status: runtime.statusLine(at: clock.now))
         var last = ""
         var published = runtime.snapshot
-        runtime.runPolling(inbox: inbox, stopFD: signals.fd, clock: clock,
+        runtime.runPolling(inbox: inbox, stop: signals, clock: clock,
                            watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt in
             let line = rt.statusLine(at: clock.now)
             if line != last { notifier.status(line); last = line }
@@ -191,25 +191,6 @@ struct Plugd: ParsableCommand {
             fail("\(error)")
             throw ExitCode(error is GPIOError ? ExitStatus.unavailable : ExitStatus.cannotCreate)
         }
-    }
-
-    /// SIGTERM and SIGINT, as a pipe that becomes readable when one arrives: the signals are
-    /// blocked in every thread (call this before any thread is started, so all inherit the mask)
-    /// and one thread takes them with sigwait() and wakes the pipe.
-    static func stopOnSignals() -> WakePipe {
-        var stop = sigset_t()
-        sigemptyset(&stop)
-        sigaddset(&stop, SIGTERM)
-        sigaddset(&stop, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &stop, nil)
-        let pipe = WakePipe()
-        let blocked = stop
-        Thread.detachNewThread {
-            var set = blocked, signal: Int32 = 0
-            while sigwait(&set, &signal) != 0 {}
-            pipe.wake()
-        }
-        return pipe
     }
 
     /// `--simulate --headless`: a thread reads stdin; a line `press` pushes the simulated button,

@@ -5,7 +5,9 @@ import Foundation
 import PlugCore
 import PlugGPIO
 import PlugState
+import Synchronization
 import Testing
+import PlugPoll
 @testable import PlugDaemon
 
 /// The daemon's blocking loop on the real clock and the simulated chip, on a thread of its own.
@@ -36,13 +38,12 @@ import Testing
         let handoff = Handoff(try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: store, policy: .last,
                                               writeDelay: .milliseconds(100), sink: CollectingEventSink(), now: clock.now))
         let inbox = LoopInbox()
-        var stop: [Int32] = [0, 0]
-        #expect(pipe(&stop) == 0)
-        defer { close(stop[0]); close(stop[1]) }
+        let stop = StopSignals()   // SIGTERM blocked here, so in the loop's thread too
         let stopped = DispatchSemaphore(value: 0)
-        let stopRead = stop[0]
+        let loopThread = Mutex<pthread_t?>(nil)
         Thread.detachNewThread {
-            handoff.runtime.runPolling(inbox: inbox, stopFD: stopRead, clock: clock)
+            loopThread.withLock { $0 = pthread_self() }
+            handoff.runtime.runPolling(inbox: inbox, stop: stop, clock: clock)
             stopped.signal()
         }
 
@@ -61,9 +62,9 @@ import Testing
         #expect(eventually { seen.insert(gpio.ledColor()); return seen.isSuperset(of: [.blue, .off]) },
                 "setup mode blinks: the loop wakes for the LED's deadlines")
 
-        var byte: UInt8 = 1
-        #expect(write(stop[1], &byte, 1) == 1)
-        #expect(stopped.wait(timeout: .now() + 3) == .success, "the loop stops when the stop descriptor is readable")
+        // SIGTERM to the loop's thread: pending while it works, let through while it waits.
+        #expect(pthread_kill(try #require(loopThread.withLock { $0 }), SIGTERM) == 0)
+        #expect(stopped.wait(timeout: .now() + 3) == .success, "the loop stops on SIGTERM")
         #expect(!gpio.isHeld(line: "relay") && !gpio.isHeld(line: "button"), "the lines are released")
         let saved = try PosixStateFileSystem(directory: dir).read(StateStore.stateFile).flatMap(StateStore.decode)
         #expect(saved?.relayOn == false, "the last change is written")
