@@ -171,14 +171,20 @@ import Testing
         #expect(try Self.readmeSubcommands() == ControlRequestMessage.commands)
     }
 
-    /// plugctl's own `--help`, from the binary built beside this test bundle.
+    /// plugctl's own `--help`, from the binary built beside this test bundle (run through
+    /// `$PLUGD_TEST_EXEC_WRAPPER`, e.g. qemu-aarch64-static, when the tests run emulated).
     @Test func plugctlHelpListsTheSameSubcommands() throws {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let binary = dir.appendingPathComponent("plugctl")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "no plugctl beside \(dir.path): build it first")
         let p = Process()
-        p.executableURL = binary
-        p.arguments = ["--help"]
+        if let wrapper = ProcessInfo.processInfo.environment["PLUGD_TEST_EXEC_WRAPPER"] {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = [wrapper, binary.path, "--help"]
+        } else {
+            p.executableURL = binary
+            p.arguments = ["--help"]
+        }
         let out = Pipe()
         p.standardOutput = out
         try p.run()
