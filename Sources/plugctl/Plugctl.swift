@@ -12,6 +12,7 @@ struct Plugctl: ParsableCommand {
         commandName: "plugctl",
         abstract: "Control a running plugd.",
         discussion: ExitStatus.summary(ExitStatus.plugctl),
+        version: plugdVersion,
         subcommands: [Status.self, On.self, Off.self, Toggle.self, Identify.self, Setup.self,
                       Reset.self, FactoryReset.self, Deregister.self, Watch.self]
     )

@@ -28,7 +28,8 @@ struct Plugd: ParsableCommand {
             the relay and LED are drawn live, and the keyboard is the button (hold SPACE, or press
             B to push and B again to let go). No hardware and no config file needed.
 
-            """ + ExitStatus.summary(ExitStatus.plugd)
+            """ + ExitStatus.summary(ExitStatus.plugd),
+        version: plugdVersion
     )
 
     @Option(help: ArgumentHelp("The config file (default: \(PlugConfig.defaultPath)).", valueName: "file"))
