@@ -7,46 +7,29 @@
 set -u
 cd "$(dirname "$0")/../.."
 [ "$(cat /proc/1/comm)" = systemd ] || { echo "needs systemd as PID 1 (VM_INIT=systemd vm/run-in-vm ...)"; exit 2; }
-passed=0 failed=0
-ok()  { echo "PASS $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL $*"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-until_true() { local limit=$1; shift; local t0; t0=$(date +%s%N)
-  while ! "$@"; do (( ($(date +%s%N) - t0) / 1000000 > limit * 1000 )) && return 1; sleep 0.05; done; }
-offset() { local i=0 n; for n in ${GPIOSIM_LINES//,/ }; do [ "$n" = "$1" ] && { echo $i; return; }; i=$((i+1)); done; }
-relay_is() { [ "$(cat "$GPIOSIM_SYSFS/sim_gpio$(offset relay)/value")" = "$1" ]; }
-press()   { echo pull-down > "$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull"; }
-release() { echo pull-up > "$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull"; }
-journal_has() { journalctl -u plugd --no-pager -o export "$@" 2>/dev/null | grep -q .; }
+. vm/tests/lib.sh
 release
 
 echo "== install"
-BIN_DIR=${PLUGD_BIN_DIR:-$PWD/.build/debug} ./scripts/install > /tmp/install.log 2>&1
-check "scripts/install succeeds" [ $? = 0 ] || cat /tmp/install.log
+if [ -n "${PLUGD_DEB:-}" ]; then   # the Debian package (a Debian 13 VM: scripts/test deb)
+  dpkg -i "$PLUGD_DEB" > /tmp/install.log 2>&1
+  check "dpkg -i $(basename "$PLUGD_DEB") succeeds" [ $? = 0 ] || cat /tmp/install.log
+else
+  BIN_DIR=${PLUGD_BIN_DIR:-$PWD/.build/debug} ./scripts/install > /tmp/install.log 2>&1
+  check "scripts/install succeeds" [ $? = 0 ] || cat /tmp/install.log
+fi
+bin=$(command -v plugd)
 check "user and group plugd exist" getent passwd plugd
 # A libgpiod built outside the system (the v2 test build in .cache/libgpiod2) is installed as an
 # admin would install it: the unit's PrivateTmp/ProtectHome may hide the build tree.
-lib=$(ldd /usr/local/bin/plugd | sed -n 's/.*libgpiod[^ ]* => \(\/[^ ]*\) .*/\1/p')
+lib=$(ldd "$bin" | sed -n 's/.*libgpiod[^ ]* => \(\/[^ ]*\) .*/\1/p')
 case $lib in /lib/*|/usr/lib/*|"") ;; *) cp -L "$lib" /usr/local/lib/ && ldconfig ;; esac
-check "plugd finds its libgpiod ($(ldd /usr/local/bin/plugd | grep -o 'libgpiod[^ ]* => [^ ]*'))" \
-  bash -c "! ldd /usr/local/bin/plugd | grep -q 'not found'"
+check "plugd finds its libgpiod ($(ldd "$bin" | grep -o 'libgpiod[^ ]* => [^ ]*'))" \
+  bash -c "! ldd '$bin' | grep -q 'not found'"
 udevadm settle
 check "udev gives group plugd the gpio-sim chip ($(stat -c '%G %a' /dev/$GPIOSIM_CHIP))" \
   [ "$(stat -c '%G %a' "/dev/$GPIOSIM_CHIP")" = "plugd 660" ]
-cat > /etc/plugd/plugd.toml <<TOML
-[gpio]
-chip = "$GPIOSIM_CHIP"
-[relay]
-line = "relay"
-[button]
-line = "button"
-[led]
-red = "led_r"
-green = "led_g"
-blue = "led_b"
-[state]
-write_delay_ms = 200
-TOML
+write_vm_config /etc/plugd/plugd.toml
 check "plugd --check-config accepts it" plugd --check-config /etc/plugd/plugd.toml
 
 echo "== start"
@@ -123,5 +106,4 @@ score=$(systemd-analyze security plugd --no-pager 2>/dev/null | tail -1 | sed -n
 quoted=$(sed -n 's/.*`systemd-analyze security plugd` rates it \*\*\([0-9.]* [A-Z]*\)\*\*.*/\1/p' README.md)
 check "systemd-analyze security rates the unit ${score:-?}, the README says ${quoted:-nothing}" [ "${score:-none}" = "$quoted" ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
