@@ -10,6 +10,16 @@ cd "$(dirname "$0")/../.."
 . vm/tests/lib.sh
 release
 
+if [ -n "${PIOS_GPIO_RULES:-}" ]; then
+  # Raspberry Pi OS as far as GPIO permissions go: a gpio group, and raspberrypi-sys-mods' rule
+  # in /etc/udev/rules.d/99-com.rules, which udev applies after plugd's 60-plugd-gpio.rules.
+  echo "== Raspberry Pi OS's GPIO rule and group"
+  groupadd -r gpio
+  echo 'SUBSYSTEM=="gpio", GROUP="gpio", MODE="0660"' > /etc/udev/rules.d/99-com.rules
+  useradd -M -G gpio carol 2>/dev/null   # the Pi's everyday user, in group gpio
+fi
+chip_group=$([ -n "${PIOS_GPIO_RULES:-}" ] && echo gpio || echo plugd)
+
 echo "== install"
 if [ -n "${PLUGD_DEB:-}" ]; then   # the Debian package (a Debian 13 VM: scripts/test deb)
   dpkg -i "$PLUGD_DEB" > /tmp/install.log 2>&1
@@ -27,14 +37,22 @@ case $lib in /lib/*|/usr/lib/*|"") ;; *) cp -L "$lib" /usr/local/lib/ && ldconfi
 check "plugd finds its libgpiod ($(ldd "$bin" | grep -o 'libgpiod[^ ]* => [^ ]*'))" \
   bash -c "! ldd '$bin' | grep -q 'not found'"
 udevadm settle
-check "udev gives group plugd the gpio-sim chip ($(stat -c '%G %a' /dev/$GPIOSIM_CHIP))" \
-  [ "$(stat -c '%G %a' "/dev/$GPIOSIM_CHIP")" = "plugd 660" ]
+check "udev gives group $chip_group the gpio-sim chip ($(stat -c '%G %a' /dev/$GPIOSIM_CHIP))" \
+  [ "$(stat -c '%G %a' "/dev/$GPIOSIM_CHIP")" = "$chip_group 660" ]
+if [ -n "${PIOS_GPIO_RULES:-}" ]; then
+  check "plugd joined group gpio ($(id -nG plugd))" bash -c "id -nG plugd | grep -qw gpio"
+  check "the chip is not world-accessible" bash -c "[ \$(( 0\$(stat -c %a /dev/$GPIOSIM_CHIP) & 7 )) = 0 ]"
+fi
 write_vm_config /etc/plugd/plugd.toml
 check "plugd --check-config accepts it" plugd --check-config /etc/plugd/plugd.toml
 
 echo "== start"
 check "systemctl start plugd (Type=notify: returns after READY=1)" systemctl start plugd
 check "active" systemctl is-active --quiet plugd
+if [ -n "${PIOS_GPIO_RULES:-}" ]; then
+  check "the Pi's user (group gpio) still opens the chip beside plugd" \
+    setpriv --reuid=carol --regid=carol --init-groups bash -c "exec 3<> /dev/$GPIOSIM_CHIP"
+fi
 pid=$(systemctl show -p MainPID --value plugd)
 check "runs as user plugd ($(ps -o user= -p "$pid"))" [ "$(ps -o user= -p "$pid")" = plugd ]
 check "STATUS= shows the plug ($(systemctl show -p StatusText --value plugd))" \
