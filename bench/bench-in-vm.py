@@ -135,7 +135,34 @@ def measure(subject, args):
         subject.start({"WATCHDOG_USEC": "30000000"})
         r["idle_watchdog"] = idle_per_minute(subject.proc.pid, args.idle)
         subject.stop()
+        r["idle_mqtt"] = idle_with_mqtt(subject, args)
     return r
+
+
+def idle_with_mqtt(subject, args):
+    """Idle wake-ups with an [mqtt] section, connected to a mosquitto on 127.0.0.1 in the VM
+    (the default keepalive_s = 60): the MQTT client thread's pings count too."""
+    port = 18830
+    conf = os.path.join(subject.work, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+    broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config = subject.argv[subject.argv.index("--config") + 1]
+    original = open(config).read()
+    with open(config, "a") as f:
+        f.write(f'[mqtt]\nhost = "127.0.0.1"\nport = {port}\n')
+    try:
+        time.sleep(1)
+        subject.start()
+        time.sleep(3)   # connected, discovery published
+        per_minute = idle_per_minute(subject.proc.pid, args.idle)
+        subject.stop()
+        return per_minute
+    finally:
+        broker.terminate()
+        broker.wait()
+        with open(config, "w") as f:
+            f.write(original)
 
 
 def main():
@@ -175,6 +202,7 @@ def main():
     print(f"| press -> relay latency min / max | {p['min']:.2f} / {p['max']:.2f} ms | {b['min']:.2f} / {b['max']:.2f} ms |")
     print(f"| idle wake-ups per minute, LED steady | {p['idle']:.1f} | {b['idle']:.1f} |")
     print(f"| idle wake-ups per minute under WatchdogSec=30 | {p['idle_watchdog']:.1f} | n/a |")
+    print(f"| idle wake-ups per minute, MQTT connected (keepalive 60 s) | {p['idle_mqtt']:.1f} | n/a |")
     print(f"| RSS after the presses | {p['rss']:.1f} MiB | {b['rss']:.1f} MiB |")
     print(f"| CPU time per 1000 presses | {p['cpu_per_1000']:.2f} s | {b['cpu_per_1000']:.2f} s |")
     print(f"| start -> READY=1 | {p['ready']:.2f} s | {b['ready']:.2f} s |")
