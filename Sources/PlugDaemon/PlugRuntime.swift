@@ -70,15 +70,19 @@ public final class PlugRuntime {
     /// Feeds one input at `now` and carries out the consequences.
     public func handle(_ input: PlugMachine.Input, at now: MonotonicInstant) {
         perform(machine.handle(input, at: now), at: now)
-        if let due = earliest(pendingReset, pendingWrite?.at), due <= now { flush(at: now) }
+        if let due = storageDue, due <= now { flush(at: now) }
         updateLED(at: now)
     }
 
     /// When the runtime next needs `handle(.tick, at:)`: a machine deadline, the LED's next
     /// change, or a coalesced write. `nil` when idle — no timer at all.
     public func nextWake(after now: MonotonicInstant) -> MonotonicInstant? {
-        earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), pendingReset ?? pendingWrite?.at)
+        earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), storageDue)
     }
+
+    /// When the state directory is next due: a committed reset's retry (it supersedes any
+    /// write), else the pending write's delay or retry.
+    private var storageDue: MonotonicInstant? { pendingReset ?? pendingWrite?.at }
 
     /// Writes a pending state change now (at shutdown, or when its delay or retry time has
     /// come); first finishes a committed factory reset that failed, which supersedes it.
