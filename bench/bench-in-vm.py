@@ -146,6 +146,8 @@ def idle_with_mqtt(subject, args):
     conf = os.path.join(subject.work, "mosquitto.conf")
     with open(conf, "w") as f:
         f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+    # The VM's plain shell (no systemd) has not brought the loopback interface up.
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     config = subject.argv[subject.argv.index("--config") + 1]
     original = open(config).read()
@@ -155,6 +157,11 @@ def idle_with_mqtt(subject, args):
         time.sleep(1)
         subject.start()
         time.sleep(3)   # connected, discovery published
+        status = subprocess.run([os.path.join(os.path.dirname(subject.argv[0]), "plugctl"), "status",
+                                 "--socket", os.path.join(subject.work, "control.sock")],
+                                capture_output=True, text=True).stdout
+        if "mqtt       connected" not in status:
+            raise SystemExit(f"bench: plugd did not connect to the broker:\n{status}")
         per_minute = idle_per_minute(subject.proc.pid, args.idle)
         subject.stop()
         return per_minute
