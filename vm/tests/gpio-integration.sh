@@ -7,16 +7,12 @@ set -u
 PLUGD=${PLUGD:-$PWD/.build/debug/plugd}
 [ -n "${GPIOSIM_CHIP:-}" ] || { echo "no gpio-sim chip (run me through vm/run-in-vm)"; exit 2; }
 [ -x "$PLUGD" ] || { echo "no plugd binary at $PLUGD"; exit 2; }
-passed=0 failed=0
-ok()   { echo "PASS $*"; passed=$((passed + 1)); }
-bad()  { echo "FAIL $*"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "$0")/lib.sh"   # PASS/FAIL counting, offset(); the finer helpers below replace its others
 
 # Line values read with bash builtins (no process per read). The three LED lines are three files,
 # read one after another: a colour change between two reads would mix the old colour with the
 # new one (off -> orange read as green). plugd sets the three lines in one ioctl, so a reading is
 # taken only when two reads in a row agree.
-offset() { local i=0 n; for n in ${GPIOSIM_LINES//,/ }; do [ "$n" = "$1" ] && { echo $i; return; }; i=$((i+1)); done; }
 V_RELAY=$GPIOSIM_SYSFS/sim_gpio$(offset relay)/value
 V_R=$GPIOSIM_SYSFS/sim_gpio$(offset led_r)/value
 V_G=$GPIOSIM_SYSFS/sim_gpio$(offset led_g)/value
