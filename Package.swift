@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "PlugPOSIX"),
         .target(name: "PlugGPIO", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
-        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "PlugGPIO", "PlugCore", "PlugPoll"],
+        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "PlugGPIO", "PlugCore", "PlugPoll", "PlugPOSIX"],
                 swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .target(
             name: "PlugState",

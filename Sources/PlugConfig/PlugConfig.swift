@@ -134,7 +134,7 @@ struct ConfigReader {
             guard let table = value.table else { fail(name, "must be a table ([\(name)])"); continue }
             for (key, _) in table where !keys.contains(key) { fail("\(name).\(key)", "unknown key") }
         }
-        let chip = string("gpio", "chip") ?? "gpiochip0"
+        let chip = string("gpio", "chip") ?? RaspberryPiHeader.auto
         if chip.isEmpty { fail("gpio.chip", "must not be empty") }
         let relay = lineSpec("relay", "line", chip: chip, activeLowDefault: false)
         let button = lineSpec("button", "line", chip: chip, activeLowDefault: true)

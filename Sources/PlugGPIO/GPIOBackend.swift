@@ -15,7 +15,8 @@ public enum LineSelector: Sendable, Equatable, CustomStringConvertible {
 
 /// One GPIO line as the wiring names it: chip (path, name or label), line, and polarity.
 public struct LineSpec: Sendable, Equatable, CustomStringConvertible {
-    /// The chip: `/dev/gpiochip0`, `gpiochip0`, or a label such as `pinctrl-bcm2711`.
+    /// The chip: `/dev/gpiochip0`, `gpiochip0`, a label such as `pinctrl-bcm2711`, or
+    /// `RaspberryPiHeader.auto` until `Wiring.choosingHeaderChip(_:)` replaces it.
     public var chip: String
     /// The line on that chip.
     public var line: LineSelector
@@ -28,7 +29,10 @@ public struct LineSpec: Sendable, Equatable, CustomStringConvertible {
         self.activeLow = activeLow
     }
 
-    public var description: String { "\(chip) line \(line)\(activeLow ? " (active-low)" : "")" }
+    public var description: String {
+        let chip = chip == RaspberryPiHeader.auto ? "the Pi header's chip (auto)" : chip
+        return "\(chip) line \(line)\(activeLow ? " (active-low)" : "")"
+    }
 }
 
 /// The bias of an input line.
@@ -43,14 +47,26 @@ public enum GPIOError: Error, Equatable, CustomStringConvertible {
     case lineBusy(String)
     case permissionDenied(String)
     case io(String)
+    /// `chip = "auto"` found no Raspberry Pi header controller among these chips.
+    case headerChipNotFound([String])
+    /// `chip = "auto"` found several header controllers.
+    case headerChipAmbiguous([String])
 
     public var description: String {
         switch self {
         case .chipNotFound(let c): "GPIO chip \(c) not found"
         case .lineNotFound(let c, let l): "GPIO line \(l) not found on chip \(c)"
         case .lineBusy(let l): "GPIO line \(l) is busy (held by another process)"
-        case .permissionDenied(let what): "permission denied opening \(what) (is the user in group plugd? see udev/)"
+        case .permissionDenied(let what): "permission denied opening \(what) (is the user in group plugd, or gpio on Raspberry Pi OS? see udev/)"
         case .io(let what): "GPIO I/O error: \(what)"
+        case .headerChipNotFound(let chips):
+            """
+            no Raspberry Pi header GPIO chip found (labels \(RaspberryPiHeader.labels)); \
+            chips present: \(chips.isEmpty ? "none" : chips.joined(separator: ", ")). \
+            Set gpio.chip in the config to the chip the relay, button and LED are on
+            """
+        case .headerChipAmbiguous(let chips):
+            "several Raspberry Pi header GPIO chips found (\(chips.joined(separator: ", "))); set gpio.chip in the config to one of them"
         }
     }
 }
@@ -123,6 +139,8 @@ public protocol GPIOBackend: Sendable {
     func requestOutputs(_ specs: [LineSpec], initial: [Bool], consumer: String) throws -> any OutputGroup
     /// Requests `spec` as an input with `bias` and both-edge events.
     func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine
+    /// The GPIO chips present, with their labels.
+    func chips() throws -> GPIOChipListing
 }
 
 extension GPIOBackend {

@@ -19,6 +19,24 @@ public struct Wiring: Sendable, Equatable {
         self.blue = blue
     }
 
+    /// Every line, relay first.
+    var lines: [LineSpec] { [relay, button, red, green, blue] }
+
+    /// True when some line's chip is `RaspberryPiHeader.auto`.
+    public var usesHeaderChip: Bool { lines.contains { $0.chip == RaspberryPiHeader.auto } }
+
+    /// The wiring with every `auto` chip replaced by the header chip found in `listing`
+    /// (`RaspberryPiHeader.choose(from:)`), and that choice; nil when no line asks for it.
+    public func choosingHeaderChip(_ listing: GPIOChipListing) throws -> (Wiring, RaspberryPiHeader.Choice?) {
+        guard usesHeaderChip else { return (self, nil) }
+        let choice = try RaspberryPiHeader.choose(from: listing)
+        var w = self
+        for path in [\Wiring.relay, \.button, \.red, \.green, \.blue] where w[keyPath: path].chip == RaspberryPiHeader.auto {
+            w[keyPath: path].chip = choice.chip.name
+        }
+        return (w, choice)
+    }
+
     /// The wiring of the simulated chip (`SimulatedGPIO.standardChip`) and of the VM's gpio-sim
     /// chip, by line name: relay, button (active-low, pull-up), led_r, led_g, led_b.
     public static func named(chip: String) -> Wiring {

@@ -155,6 +155,13 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
         callback?()
     }
 
+    /// The chips, by name; a simulated chip's label is its name.
+    public func chips() -> GPIOChipListing {
+        state.withLock { s in
+            GPIOChipListing(chips: s.chips.keys.sorted().map { GPIOChipInfo(name: $0, label: $0, lines: s.chips[$0]!.count) })
+        }
+    }
+
     public func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine {
         let index = try take(spec, consumer: consumer, activeLow: spec.activeLow)
         // An open contact reads its bias level; pull-up with an active-low button = released.

@@ -6,6 +6,7 @@ import CGPIOD
 import Foundation
 import PlugCore
 import PlugGPIO
+import PlugPOSIX
 import Synchronization
 
 /// `GPIOBackend` on real GPIO through libgpiod (v1 API, Debian 12's 1.6). Built when the
@@ -32,6 +33,17 @@ public final class LibgpiodBackend: GPIOBackend {
             throw Self.requestError(e, spec)
         }
         return LibgpiodOutput(handle: handle, spec: spec)
+    }
+
+    /// The chips in /dev, with their labels.
+    public func chips() -> GPIOChipListing {
+        ChipDirectory.list { path in
+            guard let chip = gpiod_chip_open(path) else { return .failure(Errno.current) }
+            defer { gpiod_chip_close(chip) }
+            return .success(GPIOChipInfo(name: String(cString: gpiod_chip_name(chip)),
+                                         label: String(cString: gpiod_chip_label(chip)),
+                                         lines: Int(gpiod_chip_num_lines(chip))))
+        }
     }
 
     /// Lines on one chip with one polarity are requested as one bulk request and set with one

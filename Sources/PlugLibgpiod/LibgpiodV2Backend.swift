@@ -6,6 +6,7 @@ import CGPIOD
 import Foundation
 import PlugCore
 import PlugGPIO
+import PlugPOSIX
 import Synchronization
 
 /// `GPIOBackend` on real GPIO through libgpiod's v2 API (libgpiod 2.x: Debian 13, Raspberry Pi
@@ -77,6 +78,19 @@ public final class LibgpiodBackend: GPIOBackend {
             requested = try attempt(nil)
         }
         return try V2Button(request: requested.0, offset: requested.1[0], spec: spec, kernelDebounce: kernelDebounce)
+    }
+
+    /// The chips in /dev, with their labels.
+    public func chips() -> GPIOChipListing {
+        ChipDirectory.list { path in
+            guard let chip = gpiod_chip_open(path) else { return .failure(Errno.current) }
+            defer { gpiod_chip_close(chip) }
+            guard let info = gpiod_chip_get_info(chip) else { return .failure(Errno.current) }
+            defer { gpiod_chip_info_free(info) }
+            return .success(GPIOChipInfo(name: String(cString: gpiod_chip_info_get_name(info)),
+                                         label: String(cString: gpiod_chip_info_get_label(info)),
+                                         lines: Int(gpiod_chip_info_get_num_lines(info))))
+        }
     }
 
     /// Requests `specs` (all on one chip) with the settings `configure` makes for each, active-low

@@ -79,7 +79,8 @@ struct Plugd: ParsableCommand {
             Self.followButtonCommands(gpio)
             (backend, wiring) = (gpio, .named(chip: SimulatedGPIO.standardChip.name))
         } else {
-            (backend, wiring) = (LibgpiodBackend(debounce: settings.timings.button.debounce), settings.wiring)
+            let gpio = LibgpiodBackend(debounce: settings.timings.button.debounce)
+            (backend, wiring) = (gpio, try headerChip(settings.wiring, gpio, events))
         }
         let runtime = try start(backend: backend, wiring: wiring, stateDir: dir, policy: settings.powerOn,
                                 timings: settings.timings, writeDelay: settings.writeDelay, sink: events, clock: clock)
@@ -191,6 +192,25 @@ struct Plugd: ParsableCommand {
         } catch {
             fail("\(error)")
             throw ExitCode(error is GPIOError ? ExitStatus.unavailable : ExitStatus.cannotCreate)
+        }
+    }
+
+    /// The wiring with `chip = "auto"` replaced by the Raspberry Pi header's chip, found by its
+    /// label and logged; no chip found is exit 69 with the chips seen.
+    func headerChip(_ wiring: Wiring, _ backend: any GPIOBackend, _ events: any EventSink) throws -> Wiring {
+        guard wiring.usesHeaderChip else { return wiring }
+        do {
+            let (chosen, choice) = try wiring.choosingHeaderChip(backend.chips())
+            if let choice {
+                events.record(PlugEvent("gpio_chip", """
+                    GPIO header chip: \(choice.chip.name) (\(choice.chip.label), \(choice.chip.lines) lines: \(choice.models)), \
+                    found by its label because gpio.chip is "auto"
+                    """, fields: ["PLUG_CHIP": choice.chip.name, "PLUG_CHIP_LABEL": choice.chip.label]))
+            }
+            return chosen
+        } catch {
+            fail("\(error)")
+            throw ExitCode(ExitStatus.unavailable)
         }
     }
 

@@ -22,10 +22,10 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 @Suite struct PlugConfigTests {
     @Test func theShippedExampleIsValid() throws {
         let c = try PlugConfig.load(path: exampleURL.path)
-        #expect(c.wiring.relay == LineSpec(chip: "gpiochip0", line: .offset(17)))
-        #expect(c.wiring.button == LineSpec(chip: "gpiochip0", line: .offset(27), activeLow: true))
+        #expect(c.wiring.relay == LineSpec(chip: "auto", line: .offset(17)))
+        #expect(c.wiring.button == LineSpec(chip: "auto", line: .offset(27), activeLow: true))
         #expect(c.wiring.buttonBias == .pullUp)
-        #expect(c.wiring.blue == LineSpec(chip: "gpiochip0", line: .offset(24)))
+        #expect(c.wiring.blue == LineSpec(chip: "auto", line: .offset(24)))
         #expect(c.timings == PlugTimings())
         #expect(c.powerOn == .last)
         #expect(c.writeDelay == .seconds(1))
@@ -33,7 +33,7 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
     @Test func aMinimalFileGetsTheSpecDefaults() throws {
         let c = try PlugConfig.parse(minimal, file: "m.toml")
-        #expect(c.wiring.button == LineSpec(chip: "gpiochip0", line: .name("button"), activeLow: true))
+        #expect(c.wiring.button == LineSpec(chip: "auto", line: .name("button"), activeLow: true))
         #expect(c.timings == PlugTimings())
         #expect(c.powerOn == .last)
         #expect(c.controlSocket == "/run/plugd/control.sock")

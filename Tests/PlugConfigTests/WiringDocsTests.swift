@@ -38,7 +38,7 @@ import Testing
                                          "led.blue": config.wiring.blue]
         for (key, offset) in table {
             #expect(lines[key]?.line == .offset(offset), "\(key)")
-            #expect(lines[key]?.chip == "gpiochip0")
+            #expect(lines[key]?.chip == "auto")
         }
         #expect(config.wiring.button.activeLow && config.wiring.buttonBias == .pullUp)
         #expect(!config.wiring.red.activeLow)   // the drawing's LED is common cathode

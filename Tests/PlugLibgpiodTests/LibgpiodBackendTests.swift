@@ -1,5 +1,7 @@
 import Glibc
+import Foundation
 import PlugGPIO
+import PlugPOSIX
 import Testing
 @testable import PlugLibgpiod
 
@@ -44,5 +46,35 @@ import Testing
         #expect(LibgpiodBackend.requestError(EBUSY, spec) == .lineBusy(spec.description))
         #expect(LibgpiodBackend.requestError(EACCES, spec) == .permissionDenied(spec.description))
         #expect("\(LibgpiodBackend.requestError(EIO, spec))".contains("Input/output error"))
+    }
+
+    /// `chip = "auto"` lists /dev: every chip once (Pi OS's gpiochip4 symlink is not a second
+    /// chip), in number order, chips it may not open set apart, other devices skipped.
+    @Test func theChipDirectoryListsEachChipOnceInNumberOrder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chips-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["gpiochip0", "gpiochip2", "gpiochip9", "gpiochip10", "gpiochip11", "ttyS0"] {
+            FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: nil)
+        }
+        try FileManager.default.createSymbolicLink(atPath: "\(dir)/gpiochip4", withDestinationPath: "gpiochip0")
+        var probed: [String] = []
+        let listing = ChipDirectory.list(dir) { path in
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            probed.append(name)
+            switch name {
+            case "gpiochip2": return .failure(Errno(rawValue: EACCES))
+            case "gpiochip10": return .failure(Errno(rawValue: ENOTTY))   // not a GPIO chip
+            default: return .success(GPIOChipInfo(name: name, label: "label-\(name)", lines: 1))
+            }
+        }
+        #expect(probed == ["gpiochip0", "gpiochip2", "gpiochip9", "gpiochip10", "gpiochip11"])
+        #expect(listing.chips.map(\.name) == ["gpiochip0", "gpiochip9", "gpiochip11"])
+        #expect(listing.unreadable == ["gpiochip2"])
+    }
+
+    @Test func theChipsOfAMachineWithoutGPIOAreAnEmptyListing() {
+        #expect(ChipDirectory.list("/nonexistent-plugd-test") { _ in .failure(Errno(rawValue: ENOENT)) }
+                == GPIOChipListing(chips: []))
     }
 }
