@@ -227,5 +227,52 @@ check "bad config: names file and key" grep -q "$bad_cfg: relay.active_low: must
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
 check "no line left held after the failures" gpioset "$GPIOSIM_CHIP" 0=0 1=1 2=0 3=0 4=0
 
+echo "== chip = \"auto\": the Raspberry Pi header's chip, found by its label"
+# sim_chip NAME LABEL: another gpio-sim chip (the VM's line names), labelled like a Pi's header
+# controller or a HAT's expander; prints its chip name. unsim NAME takes it away.
+sim_chip() { local c=/sys/kernel/config/gpio-sim/$1 n=0 name
+  mkdir "$c" "$c/bank0" || return 1
+  for name in ${GPIOSIM_LINES//,/ }; do mkdir "$c/bank0/line$n"; echo "$name" > "$c/bank0/line$n/name"; n=$((n+1)); done
+  echo "$n" > "$c/bank0/num_lines"; echo "$2" > "$c/bank0/label"; echo 1 > "$c/live" && cat "$c/bank0/chip_name"; }
+sim_value() { local c=/sys/kernel/config/gpio-sim/$1  # sim_value NAME LINE: the line's level
+  cat "/sys/devices/platform/$(cat "$c/dev_name")/$(cat "$c/bank0/chip_name")/sim_gpio$(offset "$2")/value"; }
+unsim() { local c=/sys/kernel/config/gpio-sim/$1 l
+  echo 0 > "$c/live"; for l in "$c"/bank0/line*; do rmdir "$l"; done; rmdir "$c/bank0" "$c"; }
+on_state() { local d; d=$(mktemp -d)
+  printf '{"identity":"11111111-2222-3333-4444-555555555555","name":"vm","registered":true,"relayOn":true,"version":1}\n' > "$d/state.json"
+  echo "$d"; }
+out=$("$PLUGD" --config "$(config auto)" --state-dir "$(mktemp -d)" 2>&1); rc=$?
+check "no header chip: exit 69 ($out)" [ $rc = 69 ]
+check "no header chip: names the chips seen" grep -q "chips present: $GPIOSIM_CHIP \[gpio-sim-vm\]" <<<"$out"
+hat=$(sim_chip hat pca9555)
+check "a HAT's expander chip beside it ($hat)" [ -n "$hat" ]
+for label in pinctrl-rp1 pinctrl-bcm2711 pinctrl-bcm2835; do
+  hdr=$(sim_chip header "$label")
+  link=
+  if [ "$label" = pinctrl-rp1 ]; then   # Raspberry Pi OS's 60-gpiochip4.rules: a second name, one chip
+    link=/dev/gpiochip40; ln -s "$hdr" "$link"
+  fi
+  LOG=$(mktemp)
+  "$PLUGD" --config "$(config auto)" --state-dir "$(on_state)" > "$LOG" 2>&1 & PID=$!
+  until_true 20 grep -q "PLUG_EVENT=started" "$LOG"
+  check "$label: chose $hdr among $GPIOSIM_CHIP, $hat${link:+ and the symlink $link} ($(sed -n 's/^<6>\(GPIO header chip: [^,]*\).*/\1/p' "$LOG"))" \
+    grep -qw "PLUG_CHIP=$hdr" "$LOG"
+  check "$label: its relay line is driven (on), the other chips' are not" \
+    [ "$(sim_value header relay)$(sim_value hat relay)$(relay)" = 100 ]
+  stop_plugd
+  [ -n "$link" ] && rm "$link"
+  unsim header
+done
+a=$(sim_chip pi4 pinctrl-bcm2711); b=$(sim_chip pi3 pinctrl-bcm2835)
+out=$("$PLUGD" --config "$(config auto)" --state-dir "$(mktemp -d)" 2>&1); rc=$?
+check "two header chips: exit 69 ($out)" [ $rc = 69 ]
+check "two header chips: both named" grep -q "several.*$a \[pinctrl-bcm2711\].*$b \[pinctrl-bcm2835\]" <<<"$out"
+unsim pi3
+d=$(mktemp -d); chmod 777 "$d"; cfg=$(config auto); chmod 644 "$cfg"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PLUGD" --config "$cfg" --state-dir "$d" 2>&1); rc=$?
+check "auto without access to the chips: exit 69 ($out)" [ $rc = 69 ]
+check "auto without access to the chips: says permission denied" grep -q "permission denied opening GPIO chips" <<<"$out"
+unsim pi4; unsim hat
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

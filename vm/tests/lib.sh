@@ -13,10 +13,11 @@ relay_is() { [ "$(cat "$GPIOSIM_SYSFS/sim_gpio$(offset relay)/value")" = "$1" ];
 press()   { echo pull-down > "$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull"; }
 release() { echo pull-up > "$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull"; }
 journal_has() { journalctl -u plugd --no-pager -o export "$@" 2>/dev/null | grep -q .; }
-# A config for the VM's gpio-sim chip (its line names), written to $1.
+# A config for the VM's gpio-sim chip (its line names), written to $1; $2 = the chip setting
+# (default the chip's name; "auto" when the chip is labelled like a Pi's header).
 write_vm_config() { cat > "$1" <<TOML
 [gpio]
-chip = "$GPIOSIM_CHIP"
+chip = "${2:-$GPIOSIM_CHIP}"
 [relay]
 line = "relay"
 [button]

@@ -43,7 +43,9 @@ if [ -n "${PIOS_GPIO_RULES:-}" ]; then
   check "plugd joined group gpio ($(id -nG plugd))" bash -c "id -nG plugd | grep -qw gpio"
   check "the chip is not world-accessible" bash -c "[ \$(( 0\$(stat -c %a /dev/$GPIOSIM_CHIP) & 7 )) = 0 ]"
 fi
-write_vm_config /etc/plugd/plugd.toml
+# On "Raspberry Pi OS" the chip is labelled like a Pi 4's header (scripts/test sets
+# GPIOSIM_LABEL) and the config is the shipped one's: chip = "auto".
+write_vm_config /etc/plugd/plugd.toml ${PIOS_GPIO_RULES:+auto}
 check "plugd --check-config accepts it" plugd --check-config /etc/plugd/plugd.toml
 
 echo "== start"
@@ -52,6 +54,11 @@ check "active" systemctl is-active --quiet plugd
 if [ -n "${PIOS_GPIO_RULES:-}" ]; then
   check "the Pi's user (group gpio) still opens the chip beside plugd" \
     setpriv --reuid=carol --regid=carol --init-groups bash -c "exec 3<> /dev/$GPIOSIM_CHIP"
+fi
+if [ -n "${PIOS_GPIO_RULES:-}" ]; then
+  chosen=$(journalctl -u plugd -o export PLUG_EVENT=gpio_chip | sed -n 's/^PLUG_CHIP=//p' | tail -1)
+  check "chip = \"auto\" found the header chip $GPIOSIM_CHIP [$(cat "$GPIOSIM_CFG/bank0/label")] under the hardened unit (chose: $chosen)" \
+    [ "$chosen" = "$GPIOSIM_CHIP" ]
 fi
 pid=$(systemctl show -p MainPID --value plugd)
 check "runs as user plugd ($(ps -o user= -p "$pid"))" [ "$(ps -o user= -p "$pid")" = plugd ]
