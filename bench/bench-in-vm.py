@@ -83,8 +83,11 @@ class Subject:
         self.proc.wait(timeout=30)
 
 
+PRESS_LATENCY = os.path.join(ROOT, ".build", "bench", "press-latency")
+
+
 def press(count):
-    out = subprocess.run([os.path.join(ROOT, ".build", "bench", "press-latency"), PULL, RELAY, str(count)],
+    out = subprocess.run([PRESS_LATENCY, PULL, RELAY, str(count)],
                          capture_output=True, text=True, check=True).stdout
     return [int(x) for x in out.split()]
 
@@ -173,12 +176,15 @@ def idle_with_mqtt(subject, args):
 
 
 def main():
+    global PRESS_LATENCY
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presses", type=int, default=200)
     ap.add_argument("--idle", type=float, default=60.0)
     ap.add_argument("--starts", type=int, default=3)
     ap.add_argument("--plugd", default=os.path.join(ROOT, ".build", "release", "plugd"))
+    ap.add_argument("--press-latency", default=PRESS_LATENCY, help="bench/press-latency.c built for this machine")
     args = ap.parse_args()
+    PRESS_LATENCY = args.press_latency
     work = tempfile.mkdtemp(prefix="plugd-bench-")
     open(PULL, "w").write("pull-up")
     config = os.path.join(work, "plugd.toml")
@@ -200,7 +206,7 @@ def main():
         print(f"bench: measuring {s.name} ...", file=sys.stderr, flush=True)
         results[s.name] = measure(s, args)
     p, b = results["plugd"], results["baseline"]
-    print(f"\nkernel {os.uname().release}, QEMU TCG, {os.cpu_count()} vCPUs; {args.presses} presses, "
+    print(f"\n{os.uname().machine}, kernel {os.uname().release}, QEMU TCG, {os.cpu_count()} vCPUs; {args.presses} presses, "
           f"{args.idle:.0f} s idle, median of {args.starts} starts\n")
     print("| figure | plugd | Python baseline |")
     print("|---|---:|---:|")
