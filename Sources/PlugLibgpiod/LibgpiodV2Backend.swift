@@ -81,7 +81,9 @@ public final class LibgpiodBackend: GPIOBackend {
     }
 
     /// The chips in /dev, with their labels.
-    public func chips() -> GPIOChipListing {
+    public func chips() -> GPIOChipListing { Self.listChips() }
+
+    static func listChips() -> GPIOChipListing {
         ChipDirectory.list { path in
             guard let chip = gpiod_chip_open(path) else { return .failure(Errno.current) }
             defer { gpiod_chip_close(chip) }
@@ -129,21 +131,12 @@ public final class LibgpiodBackend: GPIOBackend {
             if let chip = gpiod_chip_open(path) { return chip }
             if errno == EACCES || errno == EPERM { throw GPIOError.permissionDenied("GPIO chip \(name)") }
         }
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/dev")) ?? []
-        var denied = false
-        for entry in entries.sorted() where entry.hasPrefix("gpiochip") {
-            guard let chip = gpiod_chip_open("/dev/" + entry) else {
-                denied = denied || errno == EACCES || errno == EPERM
-                continue
-            }
-            if let info = gpiod_chip_get_info(chip) {
-                let label = String(cString: gpiod_chip_info_get_label(info))
-                gpiod_chip_info_free(info)
-                if label == name { return chip }
-            }
-            gpiod_chip_close(chip)
+        let listing = listChips()
+        if let found = listing.chips.first(where: { $0.label == name }), let chip = gpiod_chip_open("/dev/" + found.name) {
+            return chip
         }
-        throw denied && !name.hasPrefix("/") ? GPIOError.permissionDenied("GPIO chip \(name)") : GPIOError.chipNotFound(name)
+        let denied = !listing.unreadable.isEmpty && !name.hasPrefix("/")
+        throw denied ? GPIOError.permissionDenied("GPIO chip \(name)") : GPIOError.chipNotFound(name)
     }
 
     /// The spec's offset on `chip`: checked against the chip's line count, or found by name.

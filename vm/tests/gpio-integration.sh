@@ -272,6 +272,10 @@ for label in pinctrl-rp1 pinctrl-bcm2711 pinctrl-bcm2835; do
   [ -n "$link" ] && rm "$link"
   unsim header
 done
+LOG=$(mktemp)   # an explicit chip given by its label, among the header-like chips' neighbours
+"$PLUGD" --config "$(config gpio-sim-vm)" --state-dir "$(on_state)" > "$LOG" 2>&1 & PID=$!
+check "chip = \"gpio-sim-vm\" (a label): plugd drives that chip's relay" until_true 20 relay_is 1
+stop_plugd
 a=$(sim_chip pi4 pinctrl-bcm2711); b=$(sim_chip pi3 pinctrl-bcm2835)
 out=$("$PLUGD" --config "$(config auto)" --state-dir "$(mktemp -d)" 2>&1); rc=$?
 check "two header chips: exit 69 ($out)" [ $rc = 69 ]
