@@ -14,7 +14,8 @@
 //   PlugConfig  the config file (TOML): parsed by TOMLKit, validated key by key.
 //   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
-//   PlugSystemd   sd_notify, and the journal: native entries (libsystemd) or <N> lines on stderr.
+//   PlugSystemd   sd_notify, the fd store that keeps the relay's line through restarts, and the
+//                 journal: native entries (libsystemd) or <N> lines on stderr.
 //   PlugMQTT    the MQTT conversation as pure logic: topics, Home Assistant discovery, commands, backoff.
 //   CMosquitto  libmosquitto's C API (system library, Debian libmosquitto-dev).
 //   PlugMosquitto the MQTT client on libmosquitto, on its own thread (the edge).
@@ -60,7 +61,7 @@ let package = Package(
         .target(name: "PlugPOSIX"),
         .target(name: "PlugGPIO", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
-        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "PlugGPIO", "PlugCore", "PlugPoll", "PlugPOSIX"],
+        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "CLinux", "PlugGPIO", "PlugCore", "PlugPoll", "PlugPOSIX"],
                 swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .target(
             name: "PlugState",
@@ -70,7 +71,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "PlugSystemd",
-            dependencies: ["CSystemd", "PlugCore"]
+            dependencies: ["CSystemd", "PlugCore", "PlugGPIO"]
         ),
         .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),

@@ -117,16 +117,35 @@ public struct PlugMachine: Sendable {
     ///   - buttonPressed: the button's level at start-up (a start-up hold if `true`).
     ///   - resetCompletedAtStart: the state store finished an interrupted factory reset.
     /// - Returns: the machine and the effects of starting (log entries, a state write if the
-    ///   relay's remembered level changed).
+    ///   relay's remembered level changed, the relay set if a held line differs from the state).
+    ///   - relayHeld: the relay line's level when its request was kept through a restart of
+    ///     plugd (systemd held it): the plug did not lose power, so the power-on policy does not
+    ///     apply and the relay follows the state file (off after a reset the start finished).
     public static func start(state: PlugState, policy: PowerOnPolicy, timings: PlugTimings = PlugTimings(),
-                             buttonPressed: Bool, resetCompletedAtStart: Bool = false,
+                             buttonPressed: Bool, resetCompletedAtStart: Bool = false, relayHeld: Bool? = nil,
                              at now: MonotonicInstant) -> (PlugMachine, [Effect]) {
         var machine = PlugMachine(state: state, policy: policy, timings: timings,
                                   buttonPressed: buttonPressed, reset: resetCompletedAtStart, now: now)
         var fx: [Effect] = []
         let effective = state.powerOnPolicy ?? policy
-        fx.append(.log(PlugEvent("started", "plugd started, relay \(onOff(machine.relayOn)) (power-on policy \(effective.rawValue))",
-                                 fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_POLICY": effective.rawValue])))
+        if let relayHeld {
+            machine.relayOn = resetCompletedAtStart ? false : state.relayOn
+            fx.append(.log(PlugEvent("started", "plugd restarted, relay \(onOff(machine.relayOn)) (its line was held through the restart)",
+                                     fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_POLICY": effective.rawValue])))
+            if relayHeld == machine.relayOn {
+                fx.append(.log(PlugEvent("relay_adopted", "Relay line held through the restart: kept \(onOff(relayHeld))",
+                                         fields: ["PLUG_RELAY": onOff(relayHeld), "PLUG_RELAY_HELD": onOff(relayHeld)])))
+            } else {
+                fx.append(.setRelay(machine.relayOn))
+                let why = resetCompletedAtStart ? "a factory reset finished at start-up" : "the state file says \(onOff(machine.relayOn))"
+                fx.append(.log(PlugEvent("relay_adopted", "Relay line held through the restart at \(onOff(relayHeld)), switched \(onOff(machine.relayOn)): \(why)",
+                                         priority: .notice,
+                                         fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_RELAY_HELD": onOff(relayHeld)])))
+            }
+        } else {
+            fx.append(.log(PlugEvent("started", "plugd started, relay \(onOff(machine.relayOn)) (power-on policy \(effective.rawValue))",
+                                     fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_POLICY": effective.rawValue])))
+        }
         if resetCompletedAtStart {
             fx.append(.log(PlugEvent("factory_reset_complete", "An interrupted factory reset was completed at start-up",
                                      priority: .notice, fields: ["PLUG_SOURCE": EventSource.startup.rawValue])))

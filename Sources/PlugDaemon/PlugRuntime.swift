@@ -33,19 +33,29 @@ public final class PlugRuntime {
     public var beforeWipe: ((PlugState) -> Void)?
 
     /// Opens the state, requests the lines (relay at its restored level) and starts the machine.
+    /// With a `keeper` (systemd's fd store), the relay's request kept by the previous run is
+    /// taken over, so a restart, crash or upgrade never cuts the appliance's power.
     ///
     /// - Throws: `GPIOError` if a line cannot be requested (nothing is left held), or
     ///   `StateStoreError` if the state directory cannot be read at all.
     public init(backend: any GPIOBackend, wiring: Wiring, store: StateStore, policy: PowerOnPolicy,
                 timings: PlugTimings = PlugTimings(), writeDelay: Duration = .seconds(1),
-                sink: any EventSink, now: MonotonicInstant) throws {
+                keeper: (any LineKeeper)? = nil, sink: any EventSink, now: MonotonicInstant) throws {
         let opened = try store.open()
         self.store = store
         self.sink = sink
         self.writeDelay = writeDelay
         let effective = opened.state.powerOnPolicy ?? policy
         let relayOn = opened.resetCompleted ? false : effective.initialRelay(remembered: opened.state.relayOn)
-        lines = try PlugLines(backend: backend, wiring: wiring, relayOn: relayOn)
+        lines = try PlugLines(backend: backend, wiring: wiring, relayOn: relayOn, keeper: keeper)
+        var relayHeld: Bool?
+        switch lines.relayStart {
+        case .requested: break
+        case .adopted(let level): relayHeld = level
+        case .refused(let reason):
+            sink.record(PlugEvent("relay_not_adopted", "The relay line kept through the restart was not taken over (\(reason)): requested anew",
+                                  priority: .warning, fields: ["PLUG_REASON": reason]))
+        }
         let pressed: Bool
         do { pressed = try lines.button.isPressed() } catch { lines.release(); throw error }
         // Edges the kernel has already debounced (libgpiod v2) are clean: waiting the window
@@ -54,7 +64,7 @@ public final class PlugRuntime {
         if let kernel = lines.button.kernelDebounce, kernel >= timings.button.debounce { timings.button.debounce = .zero }
         let (machine, effects) = PlugMachine.start(state: opened.state, policy: policy, timings: timings,
                                                    buttonPressed: pressed,
-                                                   resetCompletedAtStart: opened.resetCompleted, at: now)
+                                                   resetCompletedAtStart: opened.resetCompleted, relayHeld: relayHeld, at: now)
         self.machine = machine
         if let aside = opened.setAside {
             sink.record(PlugEvent("state_corrupt", "State file was corrupt: moved aside to \(aside), defaults used",

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PlugCore
 
 /// Selects a line on a chip: by offset, or by the line's name (libgpiod's find-by-name).
@@ -76,8 +79,14 @@ public enum GPIOError: Error, Equatable, CustomStringConvertible {
 public protocol OutputLine: AnyObject, Sendable {
     /// Drives the line to the logical level.
     func set(_ active: Bool) throws
-    /// Gives the line back to the kernel.
+    /// Gives the line back to the kernel (the line stays held while a `LineKeeper` keeps a copy).
     func release()
+    /// The request behind this line, for a `LineKeeper`; nil when the backend cannot hand it out.
+    var keepable: KeptRequest? { get }
+}
+
+extension OutputLine {
+    public var keepable: KeptRequest? { nil }
 }
 
 /// Output lines requested together and set together: the LED's red, green and blue. Where the
@@ -141,9 +150,23 @@ public protocol GPIOBackend: Sendable {
     func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine
     /// The GPIO chips present, with their labels.
     func chips() throws -> GPIOChipListing
+    /// Takes over `kept`, a request made by an earlier run and kept across its restart, if it is
+    /// a request for `spec` alone, as an output, with its polarity; the line keeps its level.
+    /// Throws `AdoptionRefused` otherwise (the caller gives the request up and asks anew).
+    func adoptOutput(_ spec: LineSpec, from kept: KeptRequest) throws -> AdoptedOutput
+    /// Closes this process's handle on a kept request it did not take over.
+    func discard(_ kept: KeptRequest)
 }
 
 extension GPIOBackend {
+    /// Backends that cannot hand out their requests cannot take one over either.
+    public func adoptOutput(_ spec: LineSpec, from kept: KeptRequest) throws -> AdoptedOutput {
+        throw AdoptionRefused("this GPIO backend cannot take over a kept line request")
+    }
+
+    /// A kept request is a file descriptor: close it.
+    public func discard(_ kept: KeptRequest) { _ = close(kept.fd) }
+
     /// By default, lines are requested and set one by one (`requestSeparateOutputs`).
     public func requestOutputs(_ specs: [LineSpec], initial: [Bool], consumer: String) throws -> any OutputGroup {
         try requestSeparateOutputs(specs, initial: initial, consumer: consumer)

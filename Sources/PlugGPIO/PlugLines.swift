@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PlugCore
 
 /// Where the plug's relay, button and LED are wired.
@@ -48,17 +51,55 @@ public struct Wiring: Sendable, Equatable {
     }
 }
 
+/// How the relay's line was had at start-up.
+public enum RelayStart: Sendable, Equatable {
+    /// Requested anew, at the power-on level.
+    case requested
+    /// Taken over from the request a `LineKeeper` kept through a restart; the line kept `level`.
+    case adopted(level: Bool)
+    /// A kept request was there but is not the configured line (the reason says why): it was
+    /// given up and the line requested anew.
+    case refused(reason: String)
+}
+
 /// The plug's lines, all requested (and so held) together.
 public final class PlugLines: Sendable {
+    /// The name the relay's request is kept under (systemd's `FDNAME=`).
+    public static let relayKeptName = "relay"
     public let relay: any OutputLine
     /// The LED's red, green and blue lines, set together.
     public let led: any OutputGroup
     public let button: any ButtonLine
+    /// Whether the relay was requested anew or taken over from a kept request.
+    public let relayStart: RelayStart
 
-    /// Requests every line of `wiring`: the relay with `relayOn` as its initial level, the LED
-    /// dark, the button as an input. If any request fails, the lines already taken are released.
-    public init(backend: any GPIOBackend, wiring: Wiring, relayOn: Bool, consumer: String = "plugd") throws {
-        relay = try backend.requestOutput(wiring.relay, initial: relayOn, consumer: consumer)
+    /// Requests every line of `wiring`: the relay, the LED dark, the button as an input. If any
+    /// request fails, the lines already taken are released.
+    ///
+    /// With a `keeper`, the relay's request kept by the previous run is taken over when it is
+    /// the configured line (the relay keeps its level: no click, no power cut), and a relay
+    /// requested anew is handed to the keeper. Otherwise the relay starts at `relayOn`.
+    public init(backend: any GPIOBackend, wiring: Wiring, relayOn: Bool, keeper: (any LineKeeper)? = nil,
+                consumer: String = "plugd") throws {
+        var start = RelayStart.requested
+        var adopted: (any OutputLine)?
+        if let keeper, let kept = keeper.takeBack(Self.relayKeptName) {
+            do {
+                let a = try backend.adoptOutput(wiring.relay, from: kept)
+                (adopted, start) = (a.line, .adopted(level: a.level))
+            } catch {
+                backend.discard(kept)
+                keeper.forget(Self.relayKeptName)
+                start = .refused(reason: "\(error)")
+            }
+        }
+        relayStart = start
+        if let adopted {
+            relay = adopted
+        } else {
+            relay = try Self.requestRelay(backend, wiring.relay, relayOn, consumer, afterRefusal: start != .requested)
+            if let keeper, let k = relay.keepable { keeper.keep(k, as: Self.relayKeptName) }
+        }
         do {
             led = try backend.requestOutputs([wiring.red, wiring.green, wiring.blue], initial: [false, false, false],
                                              consumer: consumer)
@@ -72,6 +113,22 @@ public final class PlugLines: Sendable {
             relay.release()
             led.release()
             throw error
+        }
+    }
+
+    /// Requests the relay. After a refused kept request the keeper may still be letting go of
+    /// it (systemd closes its copy asynchronously): a busy line is asked again for up to 2 s.
+    private static func requestRelay(_ backend: any GPIOBackend, _ spec: LineSpec, _ on: Bool, _ consumer: String,
+                                     afterRefusal: Bool) throws -> any OutputLine {
+        var attempts = afterRefusal ? 100 : 1
+        while true {
+            do {
+                return try backend.requestOutput(spec, initial: on, consumer: consumer)
+            } catch GPIOError.lineBusy(let line) {
+                attempts -= 1
+                if attempts == 0 { throw GPIOError.lineBusy(line) }
+                usleep(20_000)
+            }
         }
     }
 

@@ -20,9 +20,21 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
         var activeLow = false
         var watcher: EdgeOutlet?
     }
+    /// An output request, as the kernel keeps one: its line, and how many handles (this
+    /// process's, a keeper's) hold it open. The line is released when the last one closes.
+    struct Request {
+        var chip: String
+        var index: Int
+        var activeLow: Bool
+        var handles: Int
+    }
     struct State {
         var chips: [String: [Line]]
         var onChange: (@Sendable () -> Void)?
+        var requests: [Int32: Request] = [:]
+        var nextHandle: Int32 = 100
+        /// How often each line's physical level changed, by "chip/line" (tests count the relay's).
+        var changes: [String: Int] = [:]
     }
     private let state: Mutex<State>
     private let now: @Sendable () -> MonotonicInstant
@@ -122,10 +134,66 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
         watcher?.end()
     }
 
+    /// A single output is a request with a handle of its own, which a `SimulatedLineKeeper` can
+    /// keep and a later `adoptOutput` take over, as the kernel's request file descriptors.
     public func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine {
         let index = try take(spec, consumer: consumer, activeLow: spec.activeLow)
         setPhysical([(spec.chip, index, initial != spec.activeLow)])
-        return SimOutput(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow)
+        let handle = state.withLock { s in
+            defer { s.nextHandle += 1 }
+            s.requests[s.nextHandle] = Request(chip: spec.chip, index: index, activeLow: spec.activeLow, handles: 1)
+            return s.nextHandle
+        }
+        return SimOutput(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow, handle: handle)
+    }
+
+    public func adoptOutput(_ spec: LineSpec, from kept: KeptRequest) throws -> AdoptedOutput {
+        let request = try state.withLock { s -> Request in
+            guard let r = s.requests[kept.fd] else { throw AdoptionRefused("\(kept) is not a line request") }
+            let names = s.chips[r.chip]?.map(\.name) ?? []
+            let wanted: Int? = switch spec.line {
+            case .offset(let o): Int(o) < names.count ? Int(o) : nil
+            case .name(let n): names.firstIndex(of: n)
+            }
+            guard spec.chip == r.chip, wanted == r.index else {
+                throw AdoptionRefused("the kept request holds \(r.chip) line \(r.index), the config says \(spec)")
+            }
+            guard spec.activeLow == r.activeLow else { throw AdoptionRefused("the kept request's polarity differs from the config's") }
+            return r
+        }
+        let line = SimOutput(gpio: self, chip: request.chip, index: request.index, activeLow: request.activeLow, handle: kept.fd)
+        return AdoptedOutput(line: line, level: physical(chip: request.chip, index: request.index) != request.activeLow)
+    }
+
+    public func discard(_ kept: KeptRequest) { closeHandle(kept.fd) }
+
+    /// Another handle on a request (a keeper's copy, or the one handed to the next run); false
+    /// if the request is gone.
+    func openHandle(_ handle: Int32) -> Bool {
+        state.withLock { s in
+            guard s.requests[handle] != nil else { return false }
+            s.requests[handle]!.handles += 1
+            return true
+        }
+    }
+
+    /// Closes one handle on a request; the last one releases the line, which falls back to low
+    /// (as a released gpio-sim line falls to its pull-down).
+    func closeHandle(_ handle: Int32) {
+        let released = state.withLock { s -> Request? in
+            guard var r = s.requests[handle] else { return nil }
+            r.handles -= 1
+            s.requests[handle] = r.handles > 0 ? r : nil
+            return r.handles > 0 ? nil : r
+        }
+        guard let released else { return }
+        free(chip: released.chip, index: released.index)
+        setPhysical([(released.chip, released.index, false)])
+    }
+
+    /// How many times a line's physical level has changed since the chip was made.
+    public func changes(chip: String = standardChip.name, line name: String) -> Int {
+        state.withLock { $0.changes["\(chip)/\(name)", default: 0] }
     }
 
     /// Lines set together change under one lock, as one bulk set does in the kernel.
@@ -148,6 +216,7 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
             var changed = false
             for l in lines where s.chips[l.chip]![l.index].physical != l.level {
                 s.chips[l.chip]![l.index].physical = l.level
+                s.changes["\(l.chip)/\(s.chips[l.chip]![l.index].name)", default: 0] += 1
                 changed = true
             }
             return changed ? s.onChange : nil
@@ -192,12 +261,20 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
 }
 
 private final class SimOutput: OutputLine {
-    let gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool
-    init(gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool) {
-        self.gpio = gpio; self.chip = chip; self.index = index; self.activeLow = activeLow
+    let gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool, handle: Int32
+    private let released = Atomic<Bool>(false)
+    init(gpio: SimulatedGPIO, chip: String, index: Int, activeLow: Bool, handle: Int32) {
+        self.gpio = gpio; self.chip = chip; self.index = index; self.activeLow = activeLow; self.handle = handle
     }
-    func set(_ active: Bool) throws { gpio.setPhysical([(chip, index, active != activeLow)]) }
-    func release() { gpio.free(chip: chip, index: index) }
+    func set(_ active: Bool) throws {
+        guard !released.load(ordering: .acquiring) else { throw GPIOError.io("\(chip) line \(index) was released") }
+        gpio.setPhysical([(chip, index, active != activeLow)])
+    }
+    var keepable: KeptRequest? { released.load(ordering: .acquiring) ? nil : KeptRequest(fd: handle) }
+    func release() {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        gpio.closeHandle(handle)
+    }
 }
 
 private final class SimOutputGroup: OutputGroup {

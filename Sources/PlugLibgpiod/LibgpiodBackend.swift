@@ -25,14 +25,12 @@ public final class LibgpiodBackend: GPIOBackend {
     /// The libgpiod in use, e.g. "libgpiod 1.6.3 (v1 API)".
     public static var libraryVersion: String { "libgpiod \(String(cString: gpiod_version_string())) (v1 API)" }
 
-    public func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine {
+    /// The kernel name, device path and offset of `spec`'s line (for `KernelLineRequest`).
+    func locate(_ spec: LineSpec) throws -> (chipName: String, chipPath: String, offset: UInt32) {
         let handle = try LineHandle(spec)
-        if gpiod_line_request_output_flags(handle.line, consumer, Self.flags(activeLow: spec.activeLow), initial ? 1 : 0) != 0 {
-            let e = errno
-            handle.close()
-            throw Self.requestError(e, spec)
-        }
-        return LibgpiodOutput(handle: handle, spec: spec)
+        defer { handle.close() }
+        let name = String(cString: gpiod_chip_name(handle.chip))
+        return (name, "/dev/" + name, gpiod_line_offset(handle.line))
     }
 
     /// The chips in /dev, with their labels.
@@ -138,25 +136,6 @@ final class LineHandle: @unchecked Sendable {
     }
 
     var isClosed: Bool { closed.load(ordering: .acquiring) }
-}
-
-final class LibgpiodOutput: OutputLine {
-    let handle: LineHandle
-    let spec: LineSpec
-
-    init(handle: LineHandle, spec: LineSpec) {
-        self.handle = handle
-        self.spec = spec
-    }
-
-    func set(_ active: Bool) throws {
-        guard !handle.isClosed else { throw GPIOError.io("\(spec) was released") }
-        if gpiod_line_set_value(handle.line, active ? 1 : 0) != 0 {
-            throw GPIOError.io("setting \(spec): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    func release() { handle.close() }
 }
 
 /// Lines of one chip requested in bulk: one ioctl sets them all.

@@ -28,12 +28,14 @@ public final class LibgpiodBackend: GPIOBackend {
     /// The libgpiod in use, e.g. "libgpiod 2.3 (v2 API)".
     public static var libraryVersion: String { "libgpiod \(String(cString: gpiod_api_version())) (v2 API)" }
 
-    public func requestOutput(_ spec: LineSpec, initial: Bool, consumer: String) throws -> any OutputLine {
-        let (request, offsets) = try Self.request([spec], consumer: consumer) { settings, i in
-            gpiod_line_settings_set_direction(settings, GPIOD_LINE_DIRECTION_OUTPUT)
-            gpiod_line_settings_set_output_value(settings, initial ? GPIOD_LINE_VALUE_ACTIVE : GPIOD_LINE_VALUE_INACTIVE)
-        }
-        return V2Outputs(request: request, offsets: offsets, description: spec.description)
+    /// The kernel name, device path and offset of `spec`'s line (for `KernelLineRequest`).
+    func locate(_ spec: LineSpec) throws -> (chipName: String, chipPath: String, offset: UInt32) {
+        let chip = try Self.openChip(spec.chip)
+        defer { gpiod_chip_close(chip) }
+        guard let info = gpiod_chip_get_info(chip) else { throw GPIOError.io("reading chip \(spec.chip): \(Errno.current)") }
+        defer { gpiod_chip_info_free(info) }
+        return (String(cString: gpiod_chip_info_get_name(info)), String(cString: gpiod_chip_get_path(chip)),
+                try Self.offset(of: spec, on: chip))
     }
 
     /// Lines on one chip are requested together and set with one ioctl, so the LED never shows
@@ -156,9 +158,9 @@ public final class LibgpiodBackend: GPIOBackend {
     }
 }
 
-/// Requested output lines (one or several on one chip): one ioctl sets them all.
+/// Output lines requested together on one chip: one ioctl sets them all.
 /// `@unchecked Sendable`: the request is only used under `lock`.
-final class V2Outputs: OutputLine, OutputGroup, @unchecked Sendable {
+final class V2Outputs: OutputGroup, @unchecked Sendable {
     private let request: OpaquePointer
     private let offsets: [UInt32]
     private let description: String
@@ -170,8 +172,6 @@ final class V2Outputs: OutputLine, OutputGroup, @unchecked Sendable {
         self.offsets = offsets
         self.description = description
     }
-
-    func set(_ active: Bool) throws { try set([active]) }
 
     func set(_ values: [Bool]) throws {
         let levels = values.map { $0 ? GPIOD_LINE_VALUE_ACTIVE : GPIOD_LINE_VALUE_INACTIVE }

@@ -14,5 +14,7 @@ public enum MessageCatalog {
         "mqtt_unreachable": "ab56170a1ce54097824139f62b8e3f8f",
         "mqtt_disconnected": "5ed737809d974dc794bca694ff2cb809",
         "mqtt_forget_pending": "ba42dadecba54cf495cf7022ce7fc494",
+        "relay_adopted": "80991dcb43624f80aa8ea60ce62e8f0e",
+        "relay_not_adopted": "bb486f2c2a08434a9686b00490f05b55",
     ]
 }

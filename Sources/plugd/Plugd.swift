@@ -74,6 +74,8 @@ struct Plugd: ParsableCommand {
         let events = EventBroadcaster(inner: SystemLog(identifier: "plugd", messageIDs: MessageCatalog.ids))
         let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/plugd"
         let backend: any GPIOBackend, wiring: Wiring
+        // systemd's fd store keeps the relay's line request while plugd restarts.
+        let keeper = headless ? nil : SystemdFDStore()
         if headless {
             let gpio = SimulatedGPIO(now: { clock.now })
             Self.followButtonCommands(gpio)
@@ -83,7 +85,9 @@ struct Plugd: ParsableCommand {
             (backend, wiring) = (gpio, try headerChip(settings.wiring, gpio, events))
         }
         let runtime = try start(backend: backend, wiring: wiring, stateDir: dir, policy: settings.powerOn,
-                                timings: settings.timings, writeDelay: settings.writeDelay, sink: events, clock: clock)
+                                timings: settings.timings, writeDelay: settings.writeDelay, keeper: keeper, sink: events,
+                                clock: clock)
+        keeper?.closeUnclaimed()
         if !headless {
             let debounce = settings.timings.button.debounce
             let how = runtime.lines.button.kernelDebounce == nil ? "in software" : "by the kernel"
@@ -184,11 +188,13 @@ struct Plugd: ParsableCommand {
     /// Opens the state and requests the lines; a failure is one clear line on stderr and the
     /// sysexits code: 69 (EX_UNAVAILABLE) for GPIO, 73 (EX_CANTCREAT) for the state directory.
     func start(backend: any GPIOBackend, wiring: Wiring, stateDir: String, policy: PowerOnPolicy, timings: PlugTimings,
-               writeDelay: Duration, sink: any EventSink, clock: MonotonicClock) throws -> PlugRuntime {
+               writeDelay: Duration, keeper: (any LineKeeper)? = nil, sink: any EventSink,
+               clock: MonotonicClock) throws -> PlugRuntime {
         do {
             return try PlugRuntime(backend: backend, wiring: wiring,
                                    store: StateStore(fs: PosixStateFileSystem(directory: stateDir)),
-                                   policy: policy, timings: timings, writeDelay: writeDelay, sink: sink, now: clock.now)
+                                   policy: policy, timings: timings, writeDelay: writeDelay, keeper: keeper,
+                                   sink: sink, now: clock.now)
         } catch {
             fail("\(error)")
             throw ExitCode(error is GPIOError ? ExitStatus.unavailable : ExitStatus.cannotCreate)

@@ -31,9 +31,9 @@ final class Rig {
     /// Whether the state directory accepts writes (an SD card gone read-only, and back).
     let disk = DiskSwitch()
 
-    func start(policy: PowerOnPolicy = .last) throws {
-        runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: store(), policy: policy,
-                                  sink: sink, now: clock.now)
+    func start(policy: PowerOnPolicy = .last, wiring: Wiring = .named(chip: "gpiosim"), keeper: (any LineKeeper)? = nil) throws {
+        runtime = try PlugRuntime(backend: gpio, wiring: wiring, store: store(), policy: policy,
+                                  keeper: keeper, sink: sink, now: clock.now)
     }
 
     /// Advances the clock to `t`, waking the runtime at each deadline on the way, as `run` does.

@@ -73,6 +73,31 @@ import Testing
         #expect(listing.unreadable == ["gpiochip2"])
     }
 
+    @Test func aKeptRequestIsKnownByTheChipAndLineItsFdinfoNames() {
+        let relay = "pos:\t0\nflags:\t02000002\nmnt_id:\t15\nino:\t1057\ngpio-chip:\tgpiochip0\ngpio-line:\t17\n"
+        #expect(KernelLineRequest.owner(fdinfo: relay)?.chip == "gpiochip0")
+        #expect(KernelLineRequest.owner(fdinfo: relay)?.lines == [17])
+        let three = "gpio-chip:\tgpiochip2\ngpio-line:\t5\ngpio-line:\t6\ngpio-line:\t7\n"
+        #expect(KernelLineRequest.owner(fdinfo: three)?.lines == [5, 6, 7])
+        // A file, a socket, or a kernel before 6.1 (no gpio rows): nothing to adopt.
+        #expect(KernelLineRequest.owner(fdinfo: "pos:\t0\nflags:\t02\nmnt_id:\t20\n") == nil)
+        #expect(KernelLineRequest.owner(fdinfo: "gpio-chip:\tgpiochip0\n") == nil)
+        #expect(KernelLineRequest.owner(fdinfo: "gpio-chip:\tgpiochip0\ngpio-line:\tx\n") == nil)
+    }
+
+    @Test func anOpenFileIsNotTakenOverAsTheRelay() throws {
+        let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        #expect(throws: AdoptionRefused.self) {
+            try KernelLineRequest.adopt(fd: fd, chipName: "gpiochip0", chipPath: "/dev/gpiochip0", offset: 0,
+                                        activeLow: false, description: "relay")
+        }
+        #expect(throws: AdoptionRefused.self) {
+            try KernelLineRequest.adopt(fd: 999, chipName: "gpiochip0", chipPath: "/dev/gpiochip0", offset: 0,
+                                        activeLow: false, description: "relay")
+        }
+    }
+
     @Test func theChipsOfAMachineWithoutGPIOAreAnEmptyListing() {
         #expect(ChipDirectory.list("/nonexistent-plugd-test") { _ in .failure(Errno(rawValue: ENOENT)) }
                 == GPIOChipListing(chips: []))
