@@ -208,6 +208,30 @@ def main():
         watcher.publish("homeassistant/status", "online")
         check("Home Assistant coming online gets discovery again", wait_for(lambda: len(watcher.seen(t["switch"])) > n_sw))
 
+        # --- A command flood: at most 5 relay changes per 3 s, the last command wins ---
+        time.sleep(3.1)   # the changes above leave the guard's window
+        changes = lambda: plug.log_count("PLUG_EVENT=relay PLUG_RELAY=")
+        before, started = changes(), time.monotonic()
+        collapsed = 194 if plug.status()["relay"] == "on" else 195   # the first ON changes nothing if on
+        for i in range(200):   # 200 commands in one second, alternating; the last is OFF
+            watcher.publish(t["set"], "ON" if i % 2 == 0 else "OFF")
+            time.sleep(max(0.0, started + (i + 1) * 0.005 - time.monotonic()))
+        sent = time.monotonic() - started
+        pending = plug.status().get("relayPending")
+        check(f"200 commands in {sent:.2f} s: 5 relay changes at once, the rest collapsed", wait_for(lambda: changes() - before >= 5)
+              and changes() - before <= 5 + 1 and pending is not None, (changes() - before, pending))
+        check("... plugctl status shows the pending change", pending is not None and pending.startswith("off in "), pending)
+        check("... it is applied when the window allows: the final state is the last command (OFF)",
+              wait_for(lambda: plug.status()["relay"] == "off" and plug.status().get("relayPending") is None, 8), plug.status())
+        floods = lambda: [line for line in open(plug.log, errors="replace") if "PLUG_EVENT=relay_flood" in line]
+        wait_for(floods, 5)   # reported once the window that began with the first collapsed command is over
+        time.sleep(3.1)   # and nothing more after it
+        flood = floods()
+        check(f"... at most 6 relay changes in all ({changes() - before}), and the flood is logged once with the count",
+              changes() - before <= 6 and len(flood) == 1 and f"PLUG_COLLAPSED={collapsed} " in flood[0], flood)
+        check("... the state published last is OFF", wait_for(lambda: watcher.seen(t["state"])[-1][1] == "OFF"),
+              watcher.seen(t["state"])[-3:])
+
         # --- Retained commands never move the relay ---
         relay_before = plug.status()["relay"]
         plug.stop()

@@ -110,7 +110,7 @@ struct ConfigReader {
 
     static let schema: [String: Set<String>] = [
         "gpio": ["chip"],
-        "relay": ["chip", "line", "active_low"],
+        "relay": ["chip", "line", "active_low", "max_changes", "max_changes_window_s"],
         "button": ["chip", "line", "active_low", "bias", "toggle_on", "debounce_ms"],
         "led": ["chip", "red", "green", "blue", "active_low"],
         "timing": ["setup_hold_s", "factory_hold_s", "stuck_hold_s", "setup_timeout_s", "reset_complete_s"],
@@ -153,6 +153,8 @@ struct ConfigReader {
         if let s = seconds("timing", "stuck_hold_s", 0.5...3600) { t.button.stuckHold = s }
         if let s = seconds("timing", "setup_timeout_s", 1...86_400) { t.setupTimeout = s }
         if let s = seconds("timing", "reset_complete_s", 0...60) { t.resetCompleteShown = s }
+        if let n = int("relay", "max_changes", 1...100) { t.relayMaxChanges = n }
+        if let s = seconds("relay", "max_changes_window_s", 0...3600) { t.relayChangeWindow = s }
         if !(t.button.setupHold < t.button.factoryHold) {
             fail("timing.factory_hold_s", "must be longer than timing.setup_hold_s")
         } else if !(t.button.factoryHold < t.button.stuckHold) {

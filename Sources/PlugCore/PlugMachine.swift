@@ -108,6 +108,8 @@ public struct PlugMachine: Sendable {
     public private(set) var identifying: MonotonicInstant?
     private var debouncer: Debouncer
     private var now: MonotonicInstant
+    /// At most `timings.relayMaxChanges` relay changes per `timings.relayChangeWindow`.
+    public private(set) var flood: RelayFloodGuard
 
     /// Starts the machine.
     ///
@@ -116,11 +118,11 @@ public struct PlugMachine: Sendable {
     ///   - policy: the config's power-on policy (the state's preference overrides it).
     ///   - buttonPressed: the button's level at start-up (a start-up hold if `true`).
     ///   - resetCompletedAtStart: the state store finished an interrupted factory reset.
-    /// - Returns: the machine and the effects of starting (log entries, a state write if the
-    ///   relay's remembered level changed, the relay set if a held line differs from the state).
     ///   - relayHeld: the relay line's level when its request was kept through a restart of
     ///     plugd (systemd held it): the plug did not lose power, so the power-on policy does not
     ///     apply and the relay follows the state file (off after a reset the start finished).
+    /// - Returns: the machine and the effects of starting (log entries, a state write if the
+    ///   relay's remembered level changed, the relay set if a held line differs from the state).
     public static func start(state: PlugState, policy: PowerOnPolicy, timings: PlugTimings = PlugTimings(),
                              buttonPressed: Bool, resetCompletedAtStart: Bool = false, relayHeld: Bool? = nil,
                              at now: MonotonicInstant) -> (PlugMachine, [Effect]) {
@@ -177,6 +179,7 @@ public struct PlugMachine: Sendable {
         }
         hold = buttonPressed ? Hold(start: now, startup: true, stage: .short) : nil
         debouncer = Debouncer(initial: buttonPressed, at: now, window: timings.button.debounce)
+        flood = RelayFloodGuard(limit: timings.relayMaxChanges, window: timings.relayChangeWindow)
     }
 
     // MARK: - Inputs
@@ -233,7 +236,8 @@ public struct PlugMachine: Sendable {
             case .stuck: holdDeadline = nil
             }
         }
-        return earliest(debouncer.deadline, holdDeadline, modeDeadline, identifying?.advanced(by: timings.identifyShown))
+        return earliest(debouncer.deadline, holdDeadline, modeDeadline, identifying?.advanced(by: timings.identifyShown),
+                        flood.deadline)
     }
 
     /// The LED conditions at the machine's current time.
@@ -287,6 +291,11 @@ public struct PlugMachine: Sendable {
         if let change = debouncer.advance(to: now) { debounced(change, &fx) }
         escalateHold(&fx)
         advanceMode(&fx)
+        if let (level, source) = flood.pending, let room = flood.roomAt, room <= now {
+            flood.clearPending()
+            if level != relayOn, flood.admit(at: now) { changeRelay(level, source: source, delayed: true, &fx) }
+        }
+        reportFlood(&fx)
     }
 
     private mutating func advanceMode(_ fx: inout [Effect]) {
@@ -357,7 +366,7 @@ public struct PlugMachine: Sendable {
                 hold?.voided = true
                 return
             }
-            if timings.button.toggleOn == .press { setRelay(!relayOn, source: .button, &fx) }
+            if timings.button.toggleOn == .press { toggleRelay(source: .button, &fx) }
             return
         }
         guard let h = hold else { return }
@@ -382,7 +391,7 @@ public struct PlugMachine: Sendable {
             }
         } else if held < b.setupHold {
             fx.append(.log(PlugEvent("short_press", "Short press", fields: fields)))
-            if b.toggleOn == .release { setRelay(!relayOn, source: .button, &fx) }
+            if b.toggleOn == .release { toggleRelay(source: .button, &fx) }
         } else if held < b.factoryHold {
             enterSetup(source: .button, fields: fields, &fx)
         } else {
@@ -402,7 +411,7 @@ public struct PlugMachine: Sendable {
         switch command {
         case .on: setRelay(true, source: source, &fx)
         case .off: setRelay(false, source: source, &fx)
-        case .toggle: setRelay(!relayOn, source: source, &fx)
+        case .toggle: toggleRelay(source: source, &fx)
         case .setup(let name):
             if let name { state.name = name }
             state.registered = true
@@ -422,14 +431,43 @@ public struct PlugMachine: Sendable {
         }
     }
 
+    /// A relay change asked for by `source`, through the flood guard: made now if the window
+    /// has room, else collapsed into the pending one (the last request wins, even one for the
+    /// level the relay has, which then leaves nothing to do).
     private mutating func setRelay(_ on: Bool, source: EventSource, _ fx: inout [Effect]) {
-        guard on != relayOn else { return }
+        guard on != relayOn || flood.pending != nil else { return }
+        if flood.pending == nil, flood.admit(at: now) {
+            changeRelay(on, source: source, delayed: false, &fx)
+        } else {
+            flood.collapse(on, source: source, at: now)
+        }
+    }
+
+    /// A toggle toggles the level last asked for: a change the flood guard holds back counts.
+    private mutating func toggleRelay(source: EventSource, _ fx: inout [Effect]) {
+        setRelay(!(flood.pending?.level ?? relayOn), source: source, &fx)
+    }
+
+    private mutating func changeRelay(_ on: Bool, source: EventSource, delayed: Bool, _ fx: inout [Effect]) {
         relayOn = on
         state.relayOn = on
         fx.append(.setRelay(on))
         fx.append(.save(state))
-        fx.append(.log(PlugEvent("relay", "Relay \(onOff(on)) (\(source.rawValue))",
+        let note = delayed ? ", delayed by the flood guard" : ""
+        fx.append(.log(PlugEvent("relay", "Relay \(onOff(on)) (\(source.rawValue)\(note))",
                                  fields: ["PLUG_RELAY": onOff(on), "PLUG_SOURCE": source.rawValue])))
+    }
+
+    /// Logs the requests the flood guard collapsed, at most once per window.
+    private mutating func reportFlood(_ fx: inout [Effect]) {
+        guard let n = flood.report(at: now) else { return }
+        let limit = "\(flood.limit) changes per \(flood.window.milliseconds) ms"
+        let outcome = flood.pending.map { "the last, \(onOff($0.level)), follows when the window allows" }
+            ?? "the relay is \(onOff(relayOn)), as last asked"
+        fx.append(.log(PlugEvent("relay_flood", "Relay flood guard (\(limit)): \(n) request\(n == 1 ? "" : "s") collapsed; \(outcome)",
+                                 priority: .warning,
+                                 fields: ["PLUG_COLLAPSED": "\(n)", "PLUG_RELAY": onOff(relayOn),
+                                          "PLUG_PENDING": flood.pending.map { onOff($0.level) } ?? "none"])))
     }
 
     private mutating func enterSetup(source: EventSource, fields: [String: String], _ fx: inout [Effect]) {
@@ -448,6 +486,7 @@ public struct PlugMachine: Sendable {
     /// What holds whenever a factory reset runs or completes: the relay is off, and a hold in
     /// progress is void (its release must not toggle the relay, enter setup mode or reset again).
     private mutating func enterResetState(_ fx: inout [Effect]) {
+        flood.clearPending()
         if relayOn {
             relayOn = false
             fx.append(.setRelay(false))

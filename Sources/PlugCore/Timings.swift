@@ -38,6 +38,10 @@ public struct PlugTimings: Sendable, Equatable {
     /// Whether the LED shows "broker unreachable" (red, 1 Hz) while an MQTT broker is configured
     /// but not connected.
     public var showBrokerUnreachable = true
+    /// The relay flood guard: at most this many relay changes in any `relayChangeWindow`
+    /// (`RelayFloodGuard`); a zero window turns it off.
+    public var relayMaxChanges = 5
+    public var relayChangeWindow: Duration = .seconds(3)
 
     public init() {}
 }

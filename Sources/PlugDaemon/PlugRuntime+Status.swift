@@ -10,7 +10,11 @@ extension PlugRuntime {
                           ledPattern: m.led(at: now).description, mode: modeName, name: m.state.name,
                           identity: m.state.identity.uuidString, registered: m.state.registered,
                           fault: m.fault == nil ? nil : Self.faultText, buttonHeld: m.hold != nil,
-                          broker: m.brokerConnected.map { $0 ? "connected" : "unreachable" })
+                          broker: m.brokerConnected.map { $0 ? "connected" : "unreachable" },
+                          relayPending: m.flood.pending.map { p in
+                              let wait = m.flood.roomAt.map { now.duration(to: $0).milliseconds } ?? 0
+                              return "\(p.level ? "on" : "off") in \(wait) ms (flood guard: \(m.flood.limit) changes per \(m.flood.window.milliseconds) ms)"
+                          })
     }
 
     /// One line for systemd's `STATUS=` (what `systemctl status plugd` shows): relay, LED, mode

@@ -48,9 +48,11 @@ public struct PlugStatus: Codable, Equatable, Sendable {
     public var buttonHeld: Bool
     /// The MQTT link: `connected` or `unreachable`; absent without MQTT.
     public var broker: String?
+    /// A relay change the flood guard holds back ("off in 1.2 s"); absent when none.
+    public var relayPending: String?
 
     public init(relay: String, led: String, ledPattern: String, mode: String, name: String, identity: String,
-                registered: Bool, fault: String?, buttonHeld: Bool, broker: String? = nil) {
+                registered: Bool, fault: String?, buttonHeld: Bool, broker: String? = nil, relayPending: String? = nil) {
         self.relay = relay
         self.led = led
         self.ledPattern = ledPattern
@@ -61,6 +63,7 @@ public struct PlugStatus: Codable, Equatable, Sendable {
         self.fault = fault
         self.buttonHeld = buttonHeld
         self.broker = broker
+        self.relayPending = relayPending
     }
 }
 

@@ -15,6 +15,7 @@ public enum MessageCatalog {
         "mqtt_disconnected": "5ed737809d974dc794bca694ff2cb809",
         "mqtt_forget_pending": "ba42dadecba54cf495cf7022ce7fc494",
         "relay_adopted": "80991dcb43624f80aa8ea60ce62e8f0e",
+        "relay_flood": "4f1ea31bd6bd459a82778a5f23646795",
         "relay_not_adopted": "bb486f2c2a08434a9686b00490f05b55",
     ]
 }

@@ -55,7 +55,7 @@ struct Connection: ParsableArguments {
     }
 
     static func text(_ s: PlugStatus) -> String {
-        let rows: [(String, String)] = [("relay", s.relay), ("led", "\(s.ledPattern)"), ("mode", s.mode), ("name", s.name),
+        let rows: [(String, String)] = [("relay", s.relay)] + (s.relayPending.map { [("pending", $0)] } ?? []) + [("led", "\(s.ledPattern)"), ("mode", s.mode), ("name", s.name),
          ("identity", s.identity), ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
          ("button", s.buttonHeld ? "held" : "released")] + (s.broker.map { [("mqtt", $0)] } ?? [])
         return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")

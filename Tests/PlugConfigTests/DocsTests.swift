@@ -60,6 +60,8 @@ import Testing
             "relay.line": "required", "button.line": "required",
             "led.red": "required", "led.green": "required", "led.blue": "required", "mqtt.host": "required",
             "relay.active_low": "\(c.wiring.relay.activeLow)",
+            "relay.max_changes": "\(c.timings.relayMaxChanges)",
+            "relay.max_changes_window_s": seconds(c.timings.relayChangeWindow),
             "button.active_low": "\(c.wiring.button.activeLow)",
             "button.bias": c.wiring.buttonBias.rawValue,
             "button.toggle_on": b.toggleOn.rawValue,

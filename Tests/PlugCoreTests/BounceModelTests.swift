@@ -128,7 +128,11 @@ import Testing
             // Glitches can merge holds; one that reaches 12 s starts a factory reset, which this
             // model does not follow: such a signal is skipped (counted below).
             if factoryLong { continue }
-            var h = Harness()
+            // The relay flood guard (tested in RelayFloodGuardTests) is off: this model counts
+            // every toggle a press makes, however close together.
+            var timings = PlugTimings()
+            timings.relayChangeWindow = .zero
+            var h = Harness(timings: timings)
             h.clearEffects()
             for e in edges {
                 if rng.next() % 3 == 0 { h.advance(to: MonotonicInstant(nanoseconds: e.at.nanoseconds - Int64(rng.next() % 5_000_000))) }
