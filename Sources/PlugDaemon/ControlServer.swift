@@ -11,13 +11,28 @@ import Synchronization
 ///
 /// Each client has its own thread with receive/send timeouts and a bounded request size, so a
 /// malformed, oversized, silent or slow client gets an error or is dropped, never stalls the
-/// plug, and never crashes the daemon. At most `maxClients` are served at once.
+/// plug, and never crashes the daemon. At most `maxClients` are served at once (so threads and
+/// memory stay bounded); when all are taken, the client that has waited longest without sending
+/// its request is dropped to make room, so idle or slow connections (any member of group plugd
+/// can open hundreds) cannot lock a well-behaved `plugctl` out. Only when every slot is busy with
+/// a request or a `watch` is a new client told to try again.
 public final class ControlServer: Sendable {
     public let path: String
     private let submit: @Sendable (ControlRequest) -> Void
     private let events: EventBroadcaster
     private let listener = Atomic<Int32>(-1)
     private let active = Atomic<Int>(0)
+    /// Clients still waiting to send their request, by descriptor, with when they connected
+    /// (CLOCK_MONOTONIC, ns): the oldest is dropped when a new client needs its slot.
+    private let idle = Mutex<[Int32: Int64]>([:])
+    /// How long a client may sit without sending its request before it can be dropped for a
+    /// newcomer: a burst of well-behaved clients is not dropped, it is told to try again.
+    public let idleGrace: Duration
+    /// How many clients are being served now (each has a thread).
+    public var activeClients: Int { active.load(ordering: .relaxed) }
+    /// How many idle clients were dropped to make room (for tests and the log).
+    public var dropped: Int { droppedCount.load(ordering: .relaxed) }
+    private let droppedCount = Atomic<Int>(0)
     /// The most clients served at once; more get an error reply.
     public let maxClients: Int
     /// How long a client may take to send its request, or to take a reply.
@@ -26,7 +41,8 @@ public final class ControlServer: Sendable {
     /// Serves `path`; every well-formed request is handed to `submit` (the run loop's inbox),
     /// which must answer it through the request's `reply`.
     public init(path: String, submit: @escaping @Sendable (ControlRequest) -> Void, events: EventBroadcaster,
-                maxClients: Int = 32, timeout: Duration = .seconds(5)) {
+                maxClients: Int = 32, timeout: Duration = .seconds(5), idleGrace: Duration = .milliseconds(200)) {
+        self.idleGrace = idleGrace
         self.path = path
         self.submit = submit
         self.events = events
@@ -69,18 +85,45 @@ public final class ControlServer: Sendable {
                 return
             }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            if active.add(1, ordering: .relaxed).newValue > maxClients {
+            if active.load(ordering: .relaxed) >= maxClients, !dropOldestIdle() {
                 send(client, ControlProtocol.line(ControlReply.failure("too many clients; try again")))
                 close(client)
-                active.subtract(1, ordering: .relaxed)
                 continue
             }
+            active.add(1, ordering: .relaxed)
+            idle.withLock { $0[client] = Self.monotonicNanoseconds() }
             Thread.detachNewThread { [self] in
                 serve(client)
+                idle.withLock { _ = $0.removeValue(forKey: client) }
                 close(client)
                 active.subtract(1, ordering: .relaxed)
             }
         }
+    }
+
+    /// Ends the connection of the client that has waited longest without sending a request: its
+    /// thread sees the end of input, and its slot is free once that thread has closed it (a
+    /// slot may be over-used by one meanwhile). The descriptor stays open until then: it is
+    /// closed only after its thread has left `idle`, which this holds while shutting it down.
+    private func dropOldestIdle() -> Bool {
+        let now = Self.monotonicNanoseconds()
+        return idle.withLock { i in
+            guard let (fd, since) = i.min(by: { $0.value < $1.value }),
+                  now - since >= idleGrace.components.seconds * 1_000_000_000 + idleGrace.components.attoseconds / 1_000_000_000
+            else { return false }
+            i.removeValue(forKey: fd)
+            let bye = ControlProtocol.line(ControlReply.failure("dropped: too many idle clients"))
+            _ = bye.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+            shutdown(fd, Int32(SHUT_RDWR))
+            droppedCount.add(1, ordering: .relaxed)
+            return true
+        }
+    }
+
+    private static func monotonicNanoseconds() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
     }
 
     private func serve(_ fd: Int32) {
@@ -95,6 +138,7 @@ public final class ControlServer: Sendable {
         case .success(let r):
             request = r
         }
+        idle.withLock { _ = $0.removeValue(forKey: fd) }   // busy now: not to be dropped
         let input: PlugMachine.Input?
         switch request.command {
         case "status", "watch": input = nil

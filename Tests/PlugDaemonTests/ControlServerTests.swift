@@ -19,7 +19,7 @@ final class ServedPlug: @unchecked Sendable {
     let server: ControlServer
     let loop: Task<Void, Never>
 
-    init() throws {
+    init(timeout: Duration = .seconds(1)) throws {
         let clock = MonotonicClock()
         gpio = SimulatedGPIO(now: { clock.now })
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("plugd-cs-\(UUID().uuidString.prefix(8))").path
@@ -35,7 +35,7 @@ final class ServedPlug: @unchecked Sendable {
         let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
                                       policy: .last, writeDelay: .zero, sink: events, now: clock.now)
         let (requests, input) = AsyncStream<ControlRequest>.makeStream()
-        server = ControlServer(path: socketPath, submit: { input.yield($0) }, events: events, maxClients: 8, timeout: .seconds(1))
+        server = ControlServer(path: socketPath, submit: { input.yield($0) }, events: events, maxClients: 8, timeout: timeout)
         try server.start()
         loop = Task { await runtime.run(clock: clock, requests: requests) }
     }
@@ -143,6 +143,28 @@ final class LoggerEventSinkStub: EventSink, Sendable {
         #expect(all.allSatisfy { $0?.ok == true || $0?.error == "too many clients; try again" })
         #expect(all.filter { $0?.ok == true }.count >= 8)
         #expect(plug.request(#"{"command":"status"}"#)?.ok == true)
+        await plug.stop()
+    }
+
+    @Test func idleAndSlowClientsCannotLockOutAWellBehavedOne() async throws {
+        // 8 slots; a silent client would be timed out only after 30 s.
+        let plug = try ServedPlug(timeout: .seconds(30))
+        // 200 connections that never send a request, and 50 that send half of one.
+        var held: [Int32] = []
+        for i in 0..<250 {
+            let fd = UnixSocket.connect(to: plug.socketPath)
+            #expect(fd >= 0)
+            if i >= 200 { _ = Array(#"{"comm"#.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+            held.append(fd)
+        }
+        defer { held.forEach { close($0) } }
+        try await Task.sleep(for: .milliseconds(300))   // they are idle past the grace period
+        // A well-behaved client is served at once, again and again, while they all stay connected.
+        for _ in 0..<20 {
+            #expect(plug.request(#"{"command":"status"}"#)?.ok == true)
+        }
+        #expect(plug.server.dropped >= 1)   // served by dropping an idle one, not by waiting for timeouts
+        #expect(plug.server.activeClients <= plug.server.maxClients + 1)   // threads stay bounded
         await plug.stop()
     }
 
