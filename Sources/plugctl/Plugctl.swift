@@ -55,9 +55,12 @@ struct Connection: ParsableArguments {
     }
 
     static func text(_ s: PlugStatus) -> String {
-        let rows: [(String, String)] = [("relay", s.relay)] + (s.relayPending.map { [("pending", $0)] } ?? []) + [("led", "\(s.ledPattern)"), ("mode", s.mode), ("name", s.name),
-         ("identity", s.identity), ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
-         ("button", s.buttonHeld ? "held" : "released")] + (s.broker.map { [("mqtt", $0)] } ?? [])
+        var rows: [(String, String)] = [("relay", s.relay)]
+        if let pending = s.relayPending { rows.append(("pending", pending)) }
+        rows += [("led", s.ledPattern), ("mode", s.mode), ("name", s.name), ("identity", s.identity),
+                 ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
+                 ("button", s.buttonHeld ? "held" : "released")]
+        if let broker = s.broker { rows.append(("mqtt", broker)) }
         return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
     }
 
