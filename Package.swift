@@ -4,7 +4,7 @@
 //
 // The targets are layered so the architecture is visible from this file:
 //
-//   CLinux      Linux declarations Swift's Glibc module lacks (ppoll).
+//   CLinux      Linux declarations Swift's Glibc module lacks (ppoll, the GPIO uAPI v2 ioctls).
 //   PlugPoll    the wake-up pipe, poll() timeout and stop signals of every thread that sleeps in poll().
 //   PlugPOSIX   the POSIX calls of the state store, with a typed errno (plugd's own thin layer).
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
