@@ -91,6 +91,33 @@ stray=$(journalctl -u plugd _COMM=plugd --no-pager -o json | grep -v '"PLUG_EVEN
 check "every entry from plugd is a structured event" [ -z "$stray" ] || sed -n 's/.*"MESSAGE":"\([^"]*\)".*/    stray: \1/p' <<<"$stray"
 journalctl -u plugd --no-pager -n 6 -o cat | sed 's/^/    journal: /'
 
+echo "== the control socket under 300 idle and slow connections"
+rss0=$(awk '/^VmRSS/{print $2}' /proc/$pid/status)
+python3 - <<'PY' &
+import socket, time
+held = []
+for i in range(300):   # every third sends half a request and stops
+    c = socket.socket(socket.AF_UNIX)
+    try:
+        c.connect("/run/plugd/control.sock")
+        if i % 3 == 0:
+            c.send(b'{"comm')
+        held.append(c)
+    except OSError:
+        pass
+time.sleep(20)
+PY
+idlers=$!
+sleep 3
+t0=$(date +%s%N); answered=0
+for i in 1 2 3 4 5; do plugctl status > /dev/null 2>&1 && answered=$((answered + 1)); done
+ms=$(( ($(date +%s%N) - t0) / 5000000 ))
+threads=$(awk '/^Threads/{print $2}' /proc/$pid/status); rss1=$(awk '/^VmRSS/{print $2}' /proc/$pid/status)
+check "plugctl answered 5 of 5 while they are connected ($answered, $ms ms each)" [ "$answered" = 5 ]
+check "the daemon's threads stay bounded ($threads; 32 client slots)" [ "$threads" -le 45 ]
+check "and its memory ($rss0 -> $rss1 KiB RSS)" [ $((rss1 - rss0)) -lt 20000 ]
+kill $idlers 2>/dev/null; wait $idlers 2>/dev/null
+
 echo "== stop and restore"
 plugctl on >/dev/null
 check "systemctl stop plugd" systemctl stop plugd
