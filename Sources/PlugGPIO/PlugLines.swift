@@ -94,21 +94,26 @@ public final class PlugLines: Sendable {
             }
         }
         relayStart = start
+        // After a refused kept request, systemd may still hold the old line for a moment (it
+        // closes its copy asynchronously), and the config may give that line to the LED or the
+        // button now: a busy line is then asked again for up to 2 s.
+        let retry = start != .requested
         if let adopted {
             relay = adopted
         } else {
-            relay = try Self.requestRelay(backend, wiring.relay, relayOn, consumer, afterRefusal: start != .requested)
+            relay = try Self.busyRetrying(retry) { try backend.requestOutput(wiring.relay, initial: relayOn, consumer: consumer) }
             if let keeper, let k = relay.keepable { keeper.keep(k, as: Self.relayKeptName) }
         }
         do {
-            led = try backend.requestOutputs([wiring.red, wiring.green, wiring.blue], initial: [false, false, false],
-                                             consumer: consumer)
+            led = try Self.busyRetrying(retry) {
+                try backend.requestOutputs([wiring.red, wiring.green, wiring.blue], initial: [false, false, false], consumer: consumer)
+            }
         } catch {
             relay.release()
             throw error
         }
         do {
-            button = try backend.requestButton(wiring.button, bias: wiring.buttonBias, consumer: consumer)
+            button = try Self.busyRetrying(retry) { try backend.requestButton(wiring.button, bias: wiring.buttonBias, consumer: consumer) }
         } catch {
             relay.release()
             led.release()
@@ -116,14 +121,12 @@ public final class PlugLines: Sendable {
         }
     }
 
-    /// Requests the relay. After a refused kept request the keeper may still be letting go of
-    /// it (systemd closes its copy asynchronously): a busy line is asked again for up to 2 s.
-    private static func requestRelay(_ backend: any GPIOBackend, _ spec: LineSpec, _ on: Bool, _ consumer: String,
-                                     afterRefusal: Bool) throws -> any OutputLine {
-        var attempts = afterRefusal ? 100 : 1
+    /// `request()`, asked again every 20 ms for up to 2 s while the line is busy, if `retry`.
+    private static func busyRetrying<T>(_ retry: Bool, _ request: () throws -> T) throws -> T {
+        var attempts = retry ? 100 : 1
         while true {
             do {
-                return try backend.requestOutput(spec, initial: on, consumer: consumer)
+                return try request()
             } catch GPIOError.lineBusy(let line) {
                 attempts -= 1
                 if attempts == 0 { throw GPIOError.lineBusy(line) }

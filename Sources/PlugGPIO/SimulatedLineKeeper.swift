@@ -1,11 +1,12 @@
 import Synchronization
 
 /// A `LineKeeper` for the simulated chip that behaves as systemd's file-descriptor store: it
-/// holds its own handle on each kept request (the same request kept twice is kept once), hands
-/// each to the next run (`restart()`) and drops them all when the service stops (`stop()`).
+/// holds its own handle on each kept request (the same request kept twice is kept once; names
+/// need not be unique, as in systemd), hands each to the next run (`restart()`), lets go of a
+/// name's requests when told to forget it, and drops them all when the service stops (`stop()`).
 public final class SimulatedLineKeeper: LineKeeper, Sendable {
     private struct State {
-        var kept: [String: KeptRequest] = [:]
+        var kept: [(name: String, request: KeptRequest)] = []
         var handedBack: Set<String> = []
     }
     private let gpio: SimulatedGPIO
@@ -15,7 +16,8 @@ public final class SimulatedLineKeeper: LineKeeper, Sendable {
 
     public func takeBack(_ name: String) -> KeptRequest? {
         state.withLock { s in
-            guard let r = s.kept[name], !s.handedBack.contains(name), gpio.openHandle(r.fd) else { return nil }
+            guard let r = s.kept.last(where: { $0.name == name })?.request, !s.handedBack.contains(name),
+                  gpio.openHandle(r.fd) else { return nil }
             s.handedBack.insert(name)
             return r
         }
@@ -23,27 +25,32 @@ public final class SimulatedLineKeeper: LineKeeper, Sendable {
 
     @discardableResult public func keep(_ request: KeptRequest, as name: String) -> Bool {
         state.withLock { s in
-            guard s.kept[name] != request else { return true }
+            guard !s.kept.contains(where: { $0.request == request }) else { return true }
             guard gpio.openHandle(request.fd) else { return false }
-            if let old = s.kept[name] { gpio.closeHandle(old.fd) }
-            s.kept[name] = request
+            s.kept.append((name, request))
             return true
         }
     }
 
     public func forget(_ name: String) {
-        state.withLock { s in if let old = s.kept.removeValue(forKey: name) { gpio.closeHandle(old.fd) } }
+        let gone = state.withLock { s in
+            defer { s.kept.removeAll { $0.name == name } }
+            return s.kept.filter { $0.name == name }.map(\.request)
+        }
+        gone.forEach { gpio.closeHandle($0.fd) }
     }
 
-    /// What is kept, by name.
-    public var kept: [String: KeptRequest] { state.withLock { $0.kept } }
+    /// What is kept, by name (the newest request of each).
+    public var kept: [String: KeptRequest] {
+        state.withLock { s in Dictionary(s.kept.map { ($0.name, $0.request) }, uniquingKeysWith: { _, new in new }) }
+    }
 
     /// A new run of the service starts: the kept requests can be taken back again.
     public func restart() { state.withLock { $0.handedBack = [] } }
 
     /// The service stopped: the store is emptied, releasing what only it held.
     public func stop() {
-        let all = state.withLock { s in defer { s.kept = [:]; s.handedBack = [] }; return Array(s.kept.values) }
+        let all = state.withLock { s in defer { s.kept = []; s.handedBack = [] }; return s.kept.map(\.request) }
         all.forEach { gpio.closeHandle($0.fd) }
     }
 }

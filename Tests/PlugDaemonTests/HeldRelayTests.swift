@@ -82,6 +82,23 @@ import Testing
         #expect(keeper.kept[PlugLines.relayKeptName] == rig.runtime.lines.relay.keepable)
     }
 
+    @Test func theOldRelayLineGivenToTheLEDIsWaitedForWhileSystemdLetsItGo() throws {
+        let (rig, keeper) = try running(relayOn: true)
+        rig.runtime.lines.release()
+        keeper.restart()
+        var wiring = Wiring.named(chip: "gpiosim")
+        wiring.relay = LineSpec(chip: "gpiosim", line: .name("led_b"))
+        wiring.blue = LineSpec(chip: "gpiosim", line: .name("relay"))
+        // systemd closes its copy a little after FDSTOREREMOVE, not at once.
+        let lagging = LaggingKeeper(keeper, lag: .milliseconds(150))
+        let started = ContinuousClock.now
+        try rig.start(wiring: wiring, keeper: lagging)
+        #expect(ContinuousClock.now - started >= .milliseconds(100))   // it waited for the line
+        if case .refused = rig.runtime.lines.relayStart {} else { Issue.record("\(rig.runtime.lines.relayStart)") }
+        #expect(rig.gpio.isHeld(line: "relay"))   // now the LED's blue line
+        #expect(rig.gpio.level(line: "led_b"))
+    }
+
     @Test func aChangedPolarityIsRequestedAnew() throws {
         let (rig, keeper) = try running(relayOn: true)
         rig.runtime.lines.release()
@@ -98,5 +115,21 @@ import Testing
         let rig = try Rig(policy: .off)
         #expect(rig.runtime.lines.relayStart == .requested)
         #expect(rig.runtime.lines.relay.keepable != nil)
+    }
+}
+
+/// A keeper that lets go of a forgotten request only after `lag`, as systemd does.
+final class LaggingKeeper: LineKeeper {
+    let inner: SimulatedLineKeeper
+    let lag: Duration
+    init(_ inner: SimulatedLineKeeper, lag: Duration) { self.inner = inner; self.lag = lag }
+    func takeBack(_ name: String) -> KeptRequest? { inner.takeBack(name) }
+    func keep(_ request: KeptRequest, as name: String) -> Bool { inner.keep(request, as: name) }
+    func forget(_ name: String) {
+        let inner = self.inner, lag = self.lag
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: Double(lag.components.attoseconds) / 1e18 + Double(lag.components.seconds))
+            inner.forget(name)
+        }
     }
 }
