@@ -121,6 +121,7 @@ check "relay_adopted has its catalog entry" grep -q "Subject: plugd kept the rel
 
 echo "== the state file changed while plugd was down: the relay follows it"
 level=$(cat "$value"); want=$((1 - level))
+systemctl reset-failed plugd
 old=$(main_pid)
 /tmp/relay-sampler "$value" "/dev/$GPIOSIM_CHIP" "$(offset relay)" > /tmp/sample.out & sampler=$!
 sleep 0.05
@@ -137,17 +138,17 @@ check "journal says why" grep -q "switched .*: the state file says" <<<"$(journa
 echo "== another line in the config: the kept request is not taken over"
 plugctl on > /dev/null; until_true 5 relay_is 1
 sed -i 's/^line = "relay"/line = "led_g"/; s/^green = "led_g"/green = "relay"/' /etc/plugd/plugd.toml
-old=$(main_pid); systemctl restart plugd; until_true 30 up "$old"
+old=$(main_pid); systemctl reset-failed plugd; systemctl restart plugd; until_true 30 up "$old"
 check "relay_not_adopted names both lines" grep -q "config says" <<<"$(journalctl -u plugd -o cat PLUG_EVENT=relay_not_adopted | tail -1)"
 check "the new relay line is on (the state)" [ "$(cat "$GPIOSIM_SYSFS/sim_gpio$(offset led_g)/value")" = 1 ]
 sed -i 's/^line = "led_g"/line = "relay"/; s/^green = "relay"/green = "led_g"/' /etc/plugd/plugd.toml
-old=$(main_pid); systemctl restart plugd; until_true 30 up "$old"
+old=$(main_pid); systemctl reset-failed plugd; systemctl restart plugd; until_true 30 up "$old"
 
 echo "== an MQTT command flood: 200 commands, alternating ON and OFF, the last OFF (relay flood guard)"
 printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' > /tmp/mosquitto.conf
 mosquitto -c /tmp/mosquitto.conf -d
 printf '[mqtt]\nhost = "127.0.0.1"\n' >> /etc/plugd/plugd.toml
-old=$(main_pid); systemctl restart plugd; until_true 30 up "$old"
+old=$(main_pid); systemctl reset-failed plugd; systemctl restart plugd; until_true 30 up "$old"
 mqtt_connected() { grep -q "^mqtt *connected" <<<"$(plugctl status)"; }
 until_true 30 mqtt_connected
 state_topic=$(mosquitto_sub -h 127.0.0.1 -t 'plugd/+/state' -v -C 1 -W 10 | cut -d' ' -f1)
