@@ -158,6 +158,8 @@ sleep 0.05
 # All 200 at once from one mosquitto_pub (a fork per command would take longer than the window
 # under emulation): as fast as the broker takes them.
 for ((i = 0; i < 200; i++)); do (( i % 2 )) && echo OFF || echo ON; done > /tmp/commands
+changes() { journalctl -u plugd -o cat PLUG_EVENT=relay | wc -l; }
+before=$(changes)
 t0=$(date +%s%N)
 mosquitto_pub -h 127.0.0.1 -t "${state_topic%/state}/set" -l < /tmp/commands
 sent_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -165,8 +167,12 @@ pending=$(plugctl status | sed -n 's/^pending *//p')
 sleep 8
 kill -TERM $sampler; wait $sampler
 eval "$(cat /tmp/sample.out)"
-check "200 commands in $sent_ms ms: $transitions changes of the relay line (5 at once, then the last command if it differs), ending off ($(cat /tmp/sample.out))" \
-  [ "$transitions" -ge 5 -a "$transitions" -le 6 -a "$last" = 0 -a "$released" = 0 ]
+made=$(( $(changes) - before ))
+# Each relay entry is one set of the line: the exact count. The sampler cannot count changes
+# closer together than its longest gap (tens of ms under emulation): it checks the end level,
+# that the line was never released, and that it saw no more changes than that.
+check "200 commands in $sent_ms ms: $made relay changes (5 at once, then the last command if it differs), the line ending off ($(cat /tmp/sample.out))" \
+  [ "$made" -ge 5 -a "$made" -le 6 -a "$transitions" -le "$made" -a "$last" = 0 -a "$released" = 0 ]
 check "plugctl status showed the pending change during the flood ($pending)" grep -q "flood guard" <<<"$pending"
 flood=$(journalctl -u plugd -o export PLUG_EVENT=relay_flood | sed -n 's/^PLUG_COLLAPSED=//p')
 check "relay_flood logged with the number collapsed ($(echo $flood))" [ -n "$flood" ]
