@@ -65,13 +65,20 @@ import Testing
         #expect(!rig.relay)   // released: back to its pull
     }
 
-    @Test func aRelayMovedToAnotherLineIsRequestedAnewAndTheOldLineReleased() throws {
-        let (rig, keeper) = try running(relayOn: true)
+    /// Stops the running plug and returns the wiring with the relay and the LED's blue line
+    /// swapped, as an admin who moved the relay would write it.
+    func restartWithTheRelayOnLEDBlue(_ rig: Rig, _ keeper: SimulatedLineKeeper) -> Wiring {
         rig.runtime.lines.release()
         keeper.restart()
         var wiring = Wiring.named(chip: "gpiosim")
         wiring.relay = LineSpec(chip: "gpiosim", line: .name("led_b"))
         wiring.blue = LineSpec(chip: "gpiosim", line: .name("relay"))
+        return wiring
+    }
+
+    @Test func aRelayMovedToAnotherLineIsRequestedAnewAndTheOldLineReleased() throws {
+        let (rig, keeper) = try running(relayOn: true)
+        let wiring = restartWithTheRelayOnLEDBlue(rig, keeper)
         try rig.start(wiring: wiring, keeper: keeper)
         guard case .refused(let reason) = rig.runtime.lines.relayStart else {
             Issue.record("adopted a request for another line"); return
@@ -84,11 +91,7 @@ import Testing
 
     @Test func theOldRelayLineGivenToTheLEDIsWaitedForWhileSystemdLetsItGo() throws {
         let (rig, keeper) = try running(relayOn: true)
-        rig.runtime.lines.release()
-        keeper.restart()
-        var wiring = Wiring.named(chip: "gpiosim")
-        wiring.relay = LineSpec(chip: "gpiosim", line: .name("led_b"))
-        wiring.blue = LineSpec(chip: "gpiosim", line: .name("relay"))
+        let wiring = restartWithTheRelayOnLEDBlue(rig, keeper)
         // systemd closes its copy a little after FDSTOREREMOVE, not at once.
         let lagging = LaggingKeeper(keeper, lag: .milliseconds(150))
         let started = ContinuousClock.now
