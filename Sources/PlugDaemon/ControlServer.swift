@@ -23,8 +23,8 @@ public final class ControlServer: Sendable {
     private let listener = Atomic<Int32>(-1)
     private let active = Atomic<Int>(0)
     /// Clients still waiting to send their request, by descriptor, with when they connected
-    /// (CLOCK_MONOTONIC, ns): the oldest is dropped when a new client needs its slot.
-    private let idle = Mutex<[Int32: Int64]>([:])
+    /// (`MonotonicClock`): the oldest is dropped when a new client needs its slot.
+    private let idle = Mutex<[Int32: MonotonicInstant]>([:])
     /// How long a client may sit without sending its request before it can be dropped for a
     /// newcomer: a burst of well-behaved clients is not dropped, it is told to try again.
     public let idleGrace: Duration
@@ -91,7 +91,7 @@ public final class ControlServer: Sendable {
                 continue
             }
             active.add(1, ordering: .relaxed)
-            idle.withLock { $0[client] = Self.monotonicNanoseconds() }
+            idle.withLock { $0[client] = MonotonicClock().now }
             Thread.detachNewThread { [self] in
                 serve(client)
                 idle.withLock { _ = $0.removeValue(forKey: client) }
@@ -106,11 +106,9 @@ public final class ControlServer: Sendable {
     /// slot may be over-used by one meanwhile). The descriptor stays open until then: it is
     /// closed only after its thread has left `idle`, which this holds while shutting it down.
     private func dropOldestIdle() -> Bool {
-        let now = Self.monotonicNanoseconds()
+        let now = MonotonicClock().now
         return idle.withLock { i in
-            guard let (fd, since) = i.min(by: { $0.value < $1.value }),
-                  now - since >= idleGrace.components.seconds * 1_000_000_000 + idleGrace.components.attoseconds / 1_000_000_000
-            else { return false }
+            guard let (fd, since) = i.min(by: { $0.value < $1.value }), since.duration(to: now) >= idleGrace else { return false }
             i.removeValue(forKey: fd)
             let bye = ControlProtocol.line(ControlReply.failure("dropped: too many idle clients"))
             _ = bye.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
@@ -118,12 +116,6 @@ public final class ControlServer: Sendable {
             droppedCount.add(1, ordering: .relaxed)
             return true
         }
-    }
-
-    private static func monotonicNanoseconds() -> Int64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
     }
 
     private func serve(_ fd: Int32) {
