@@ -6,7 +6,7 @@
 //
 //   CLinux      Linux declarations Swift's Glibc module lacks (ppoll, the GPIO uAPI v2 ioctls).
 //   PlugPoll    the wake-up pipe, poll() timeout and stop signals of every thread that sleeps in poll().
-//   PlugPOSIX   the POSIX calls of the state store, with a typed errno (plugd's own thin layer).
+//   PlugPOSIX   the POSIX calls of the state store and of path checks, with a typed errno (plugd's own thin layer).
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
@@ -75,12 +75,12 @@ let package = Package(
         ),
         .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
-        .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore", "PlugPoll"]),
-        .target(name: "PlugConfig", dependencies: ["PlugCore", "PlugGPIO", "PlugMQTT", "TOMLKit"]),
+        .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore", "PlugPoll", "PlugPOSIX"]),
+        .target(name: "PlugConfig", dependencies: ["PlugCore", "PlugGPIO", "PlugMQTT", "PlugPOSIX", "TOMLKit"]),
         .target(
             name: "PlugDaemon",
             dependencies: [
-                "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugMQTT", "PlugPoll",
+                "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugMQTT", "PlugPoll", "PlugPOSIX",
             ]
         ),
         .executableTarget(

@@ -2,6 +2,7 @@ import Foundation
 import PlugCore
 import PlugGPIO
 import PlugMQTT
+import PlugPOSIX
 import TOMLKit
 
 /// plugd's configuration (`/etc/plugd/plugd.toml`): wiring, timings, power-on policy, state and
@@ -26,18 +27,43 @@ public struct PlugConfig: Sendable, Equatable {
     /// The default config file.
     public static let defaultPath = "/etc/plugd/plugd.toml"
 
+    /// The state directory when neither `--state-dir` nor `$STATE_DIRECTORY` names one.
+    public static let defaultStateDirectory = "/var/lib/plugd"
+
+    /// Why `socket` cannot be the control socket's path, if it cannot: something that is not a
+    /// socket is there (plugd would have to delete it), or it lies inside the state directory
+    /// (a factory reset wipes that directory, and the socket could take a state file's name).
+    public static func controlSocketProblem(_ socket: String, stateDirectory: String) -> String? {
+        if let type = FileSystem.type(of: socket, followLinks: false), type != .socket {
+            return "\(socket) is \(type.described), not a socket: plugd would have to delete it; name a path of its own, like /run/plugd/control.sock"
+        }
+        let dir = stateDirectory.hasSuffix("/") ? stateDirectory : stateDirectory + "/"
+        if (socket + "/").hasPrefix(dir) {
+            return "\(socket) is inside the state directory \(stateDirectory): name a path of its own, like /run/plugd/control.sock"
+        }
+        return nil
+    }
+
     /// Reads and validates the file at `path`.
     /// - Throws: `ConfigErrors` with one entry per problem.
     public static func load(path: String) throws -> PlugConfig {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
         func fail(_ reason: String) -> ConfigErrors { ConfigErrors([ConfigError(file: path, key: nil, reason: reason)]) }
-        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { throw fail("no such file") }
-        guard !isDirectory.boolValue else { throw fail("is a directory, not a config file") }
-        guard fm.isReadableFile(atPath: path), let data = fm.contents(atPath: path) else { throw fail("permission denied") }
-        guard let text = String(data: data, encoding: .utf8) else { throw fail("is not UTF-8 text") }
+        let data: [UInt8]
+        do {
+            data = try SmallFile.read(path, limit: sizeLimit)
+        } catch .missing {
+            throw fail("no such file")
+        } catch .notRegular(.directory) {
+            throw fail("is a directory, not a config file")
+        } catch {
+            throw fail("\(error)")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else { throw fail("is not UTF-8 text") }
         return try parse(text, file: path)
     }
+
+    /// The largest config file read: a full one with comments is about 3 KB.
+    public static let sizeLimit = 64 * 1024
 
     /// Parses and validates TOML `text` (`file` names it in errors).
     public static func parse(_ text: String, file: String) throws -> PlugConfig {
@@ -98,8 +124,15 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct ConfigErrors: Error, Equatable, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
     public init(_ errors: [ConfigError]) { self.errors = errors }
-    /// One line per problem.
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
+    /// One line per problem, the first `shown` of them, then how many more there are.
+    public var description: String {
+        let lines = errors.prefix(Self.shown).map(\.description)
+        let more = errors.count - lines.count
+        return (lines + (more > 0 ? ["\(errors[0].file): and \(more) more problems"] : [])).joined(separator: "\n")
+    }
+
+    /// How many problems are listed; a file with thousands lists the first ones and a count.
+    public static let shown = 20
 }
 
 /// Walks the parsed TOML against the schema, collecting every problem.
@@ -168,6 +201,9 @@ struct ConfigReader {
         let socket = string("control", "socket") ?? "/run/plugd/control.sock"
         if !socket.hasPrefix("/") { fail("control.socket", "must be an absolute path") }
         if socket.utf8.count > 107 { fail("control.socket", "is longer than a socket path may be (107 bytes)") }
+        if let problem = PlugConfig.controlSocketProblem(socket, stateDirectory: PlugConfig.defaultStateDirectory) {
+            fail("control.socket", problem)
+        }
 
         let mqtt = root["mqtt"]?.table == nil ? nil : mqttSettings()
         if let show = bool("mqtt", "unreachable_led") { t.showBrokerUnreachable = show }
@@ -192,10 +228,12 @@ struct ConfigReader {
         if host == nil, value("mqtt", "host") == nil { fail("mqtt.host", "is required to use MQTT (or remove [mqtt])") }
         if host?.isEmpty == true || host?.contains(where: { $0.isWhitespace }) == true { fail("mqtt.host", "must be a host name or address") }
         let port = int("mqtt", "port", 1...65_535)
-        let ca = readableFile("mqtt", "ca_file")
+        let ca = settingsFile("mqtt", "ca_file", check: MQTTSettings.problem(inCAFile:))
         let user = string("mqtt", "username")
         if user?.isEmpty == true { fail("mqtt.username", "must not be empty") }
-        let passwordFile = readableFile("mqtt", "password_file")
+        let passwordFile = settingsFile("mqtt", "password_file") {
+            if case .failure(let problem) = MQTTSettings.password(inFile: $0) { problem } else { nil }
+        }
         if passwordFile != nil, user == nil { fail("mqtt.password_file", "needs mqtt.username") }
         let prefix = topicPrefix("topic_prefix") ?? "plugd"
         let discovery = topicPrefix("discovery_prefix") ?? "homeassistant"
@@ -207,22 +245,26 @@ struct ConfigReader {
                             reconnectMin: min(.seconds(1), reconnectMax), reconnectMax: reconnectMax)
     }
 
-    mutating func readableFile(_ table: String, _ key: String) -> String? {
+    /// A file the `[mqtt]` section names, read now so that `--check-config` finds what cannot
+    /// work: missing, unreadable, not a regular file, or whose contents `check` refuses.
+    mutating func settingsFile(_ table: String, _ key: String, check: ([UInt8]) -> SettingsProblem?) -> String? {
         guard let path = string(table, key) else { return nil }
         guard path.hasPrefix("/") else { fail("\(table).\(key)", "must be an absolute path"); return nil }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            fail("\(table).\(key)", FileManager.default.fileExists(atPath: path) ? "\(path) cannot be read (permission denied)" : "\(path) does not exist")
+        do {
+            let bytes = try SmallFile.read(path, limit: MQTTSettings.fileLimit)
+            if let problem = check(bytes) { fail("\(table).\(key)", "\(path) \(problem)"); return nil }
+        } catch {
+            fail("\(table).\(key)", "\(path) \(error)")
             return nil
         }
         return path
     }
 
-    /// A topic prefix: levels separated by `/`, no wildcards, no empty level.
+    /// A topic prefix: levels separated by `/`, nothing the broker refuses.
     mutating func topicPrefix(_ key: String) -> String? {
         guard let p = string("mqtt", key) else { return nil }
-        guard !p.isEmpty, !p.contains(where: { "+#\u{0}".contains($0) }),
-              !p.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
-            fail("mqtt.\(key)", "must be topic levels like \"home/plugs\": no +, #, or empty level (got \"\(p)\")")
+        if let problem = MQTTSettings.problem(inTopicPrefix: p) {
+            fail("mqtt.\(key)", "\(problem) (got \"\(p.unicodeScalars.map { $0.escaped(asASCII: true) }.joined())\")")
             return nil
         }
         return p

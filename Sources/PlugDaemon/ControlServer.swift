@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import PlugCore
+import PlugPOSIX
 import PlugProtocol
 import Synchronization
 
@@ -50,11 +51,25 @@ public final class ControlServer: Sendable {
         self.timeout = timeout
     }
 
-    /// Creates the socket (replacing a stale one), makes it 0660, and starts accepting.
+    /// Creates the socket (replacing a stale socket, never anything else), makes it 0660, and starts accepting.
     public func start() throws {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlServerError("socket", path, errno) }
-        unlink(path)
+        // Only a socket is ever replaced (one left by a plugd that died): anything else at the
+        // path, a state or config file given by mistake, is kept and refused.
+        if let type = FileSystem.type(of: path, followLinks: false) {
+            guard type == .socket else {
+                close(fd)
+                throw ControlServerError(refusing: path, "it is \(type.described), not a socket; control.socket must name a path of its own")
+            }
+            let other = UnixSocket.connect(to: path)
+            if other >= 0 {
+                close(other)
+                close(fd)
+                throw ControlServerError(refusing: path, "another process (another plugd?) is serving it")
+            }
+            unlink(path)
+        }
         let bound = UnixSocket.withAddress(path) { bind(fd, $0, $1) } ?? -1
         guard bound == 0, chmod(path, 0o660) == 0, listen(fd, 16) == 0 else {
             let e = errno
@@ -228,5 +243,9 @@ public struct ControlServerError: Error, CustomStringConvertible {
 
     init(_ op: String, _ path: String, _ e: Int32) {
         description = "cannot \(op) control socket \(path): \(String(cString: strerror(e)))"
+    }
+
+    init(refusing path: String, _ reason: String) {
+        description = "control socket \(path): not replaced: \(reason)"
     }
 }

@@ -40,6 +40,59 @@ public struct MQTTSettings: Sendable, Equatable {
     /// Home Assistant before it wipes the identity.
     public static let removalWait: Duration = .seconds(3)
 
+    /// The most bytes a password or CA file may have (a CA bundle is a few hundred KB).
+    public static let fileLimit = 1 << 20
+
+    /// The password in a password file's bytes: its first line, without the line break. A
+    /// Windows line ending is refused rather than guessed at: the `\r` would be sent as part of
+    /// the password and the broker would say only "not authorised".
+    public static func password(inFile bytes: [UInt8]) -> Result<String, SettingsProblem> {
+        let line = bytes.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first ?? []
+        guard let text = String(validating: line, as: UTF8.self) else {
+            return .failure(SettingsProblem("its first line is not UTF-8 text"))
+        }
+        if text.hasSuffix("\r") || text.utf8.last == 0x0D {
+            return .failure(SettingsProblem("has Windows (CRLF) line endings: the carriage return would become part of the password; convert it with dos2unix or sed -i 's/\\r$//'"))
+        }
+        if text.utf8.contains(0) { return .failure(SettingsProblem("contains a NUL byte")) }
+        return .success(text)
+    }
+
+    /// Whether a CA file's bytes hold at least one PEM certificate, as libmosquitto (OpenSSL)
+    /// needs; a DER file or a key gives only "A TLS error occurred" at each connection attempt.
+    public static func problem(inCAFile bytes: [UInt8]) -> SettingsProblem? {
+        let marker = Array("-----BEGIN CERTIFICATE-----".utf8)
+        guard bytes.count >= marker.count,
+              (0...(bytes.count - marker.count)).contains(where: { bytes[$0..<($0 + marker.count)].elementsEqual(marker) }) else {
+            return SettingsProblem("holds no PEM certificate (a line -----BEGIN CERTIFICATE-----); convert a DER file with openssl x509 -inform der -in FILE -out FILE.pem")
+        }
+        return nil
+    }
+
+    /// Why a topic prefix cannot work, if it cannot: empty, a wildcard (`+`, `#`), an empty
+    /// level, a leading `$` (the broker's own topics: every publish is denied), or characters
+    /// the broker refuses as malformed UTF-8 (control characters, U+FFFE/U+FFFF and the other
+    /// noncharacters).
+    public static func problem(inTopicPrefix p: String) -> SettingsProblem? {
+        if p.isEmpty || p.contains(where: { "+#".contains($0) })
+            || p.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+            return SettingsProblem("must be topic levels like \"home/plugs\": no +, #, or empty level")
+        }
+        if p.hasPrefix("$") {
+            return SettingsProblem("must not start with $: topics starting with $ ($SYS, $share) belong to the broker, which denies plugd's messages")
+        }
+        if let bad = p.unicodeScalars.first(where: { $0.properties.generalCategory == .control || $0.properties.isNoncharacterCodePoint }) {
+            return SettingsProblem("contains U+\(String(bad.value, radix: 16, uppercase: true)), a character MQTT does not allow in topics")
+        }
+        return nil
+    }
+
     /// `host:port`, for log entries.
     public var broker: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Why a setting cannot work, worded to follow its key's name.
+public struct SettingsProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -21,6 +21,46 @@ public enum FileSystem {
         if unlink(path) != 0 && errno != ENOENT { throw Errno.current }
     }
 
+    /// What a directory entry is, for the checks that must not treat one kind as another.
+    public enum FileType: Sendable, Equatable {
+        case regular, directory, socket, fifo, characterDevice, blockDevice, symbolicLink
+
+        /// "a directory", "a FIFO", ...: for error messages.
+        public var described: String {
+            switch self {
+            case .regular: "a regular file"
+            case .directory: "a directory"
+            case .socket: "a socket"
+            case .fifo: "a FIFO (named pipe)"
+            case .characterDevice: "a character device"
+            case .blockDevice: "a block device"
+            case .symbolicLink: "a symbolic link"
+            }
+        }
+    }
+
+    /// The type of what is at `path` (`stat(2)`; `lstat(2)` with `followLinks: false`), `nil` if
+    /// nothing is there.
+    public static func type(of path: String, followLinks: Bool = true) -> FileType? {
+        var st = stat()
+        guard (followLinks ? stat(path, &st) : lstat(path, &st)) == 0 else { return nil }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        case S_IFSOCK: return .socket
+        case S_IFIFO: return .fifo
+        case S_IFCHR: return .characterDevice
+        case S_IFBLK: return .blockDevice
+        default: return .symbolicLink
+        }
+    }
+
+    /// The size in bytes of the file at `path`, `nil` if there is none.
+    public static func size(of path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : nil
+    }
+
     /// The names in a directory, sorted, without `.` and `..`.
     public static func names(in directory: String) throws -> [String] {
         guard let dir = opendir(directory) else { throw Errno.current }

@@ -72,7 +72,11 @@ struct Plugd: ParsableCommand {
         let settings = try loadConfig(config ?? PlugConfig.defaultPath)
         let signals = StopSignals()   // before any thread starts
         let events = EventBroadcaster(inner: SystemLog(identifier: "plugd", messageIDs: MessageCatalog.ids))
-        let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? "/var/lib/plugd"
+        let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? PlugConfig.defaultStateDirectory
+        if let problem = PlugConfig.controlSocketProblem(settings.controlSocket, stateDirectory: dir) {
+            fail("\(config ?? PlugConfig.defaultPath): control.socket: \(problem)")
+            throw ExitCode(ExitStatus.config)
+        }
         let backend: any GPIOBackend, wiring: Wiring
         // systemd's fd store keeps the relay's line request while plugd restarts.
         let keeper = headless ? nil : SystemdFDStore()

@@ -32,7 +32,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let ca = dir.appendingPathComponent("ca.pem").path, pw = dir.appendingPathComponent("password").path
-        try Data("x".utf8).write(to: URL(fileURLWithPath: ca))
+        try Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: ca))
         try Data("secret\n".utf8).write(to: URL(fileURLWithPath: pw))
         let c = try PlugConfig.parse(minimal + """
 
