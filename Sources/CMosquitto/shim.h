@@ -1,3 +1,4 @@
 // libmosquitto's client API (Debian libmosquitto-dev), the MQTT client library of the Eclipse
-// Mosquitto project.
+// Mosquitto project, and its MQTT 5 reason codes and property identifiers.
 #include <mosquitto.h>
+#include <mqtt_protocol.h>

@@ -42,8 +42,14 @@ public struct MQTTBridge: Sendable {
         case connectFailed(reason: String)
         /// An established connection was lost.
         case connectionLost(reason: String)
-        /// A message arrived on a subscribed topic; `retained` if the broker kept it from before.
-        case message(topic: String, payload: String, retained: Bool)
+        /// A message arrived on a subscribed topic at `at`; `retained` if the broker kept it from
+        /// before.
+        case message(topic: String, payload: String, retained: Bool, at: MonotonicInstant)
+        /// A message longer than `maxPayload` arrived: discarded unread (`bytes` long).
+        case oversized(topic: String, bytes: Int)
+        /// The broker closed the connection because another client connected with this plug's
+        /// client id ("session taken over"), `after` the connection had lasted that long.
+        case takenOver(after: Duration)
         /// The plug changed (relay, name, registration or identity).
         case plug(PlugSnapshot)
     }
@@ -59,6 +65,9 @@ public struct MQTTBridge: Sendable {
         /// The identity changed: disconnect cleanly, then connect as the new device.
         case reconnect
         case log(PlugEvent)
+        /// Log `event` once the broker has acknowledged every message published before it among
+        /// these actions; if it refuses one or the connection drops first, that is logged instead.
+        case logWhenAcknowledged(PlugEvent)
     }
 
     public let settings: MQTTSettings
@@ -72,6 +81,24 @@ public struct MQTTBridge: Sendable {
     /// The name Home Assistant was last given on this connection (`nil` = not announced).
     private var announcedName: String?
     private var lastFailure: String?
+    /// When discovery was last republished for Home Assistant's `online`.
+    private var lastAnnouncement: MonotonicInstant?
+    /// How many connections in a row the broker closed for another client with this client id.
+    public private(set) var takeovers = 0
+
+    /// The longest command payload read: commands are a few bytes. A longer message is
+    /// discarded before it is decoded, and the broker is asked (MQTT 5's Maximum Packet Size,
+    /// `maxPacket`) not to send anything much longer at all.
+    public static let maxPayload = 256
+    /// The largest MQTT packet plugd accepts from the broker: a command with a long topic.
+    public static let maxPacket: UInt32 = 4096
+    /// Home Assistant's `online` republishes discovery at most this often (the configs are
+    /// retained, so a Home Assistant that came online in between has them anyway).
+    public static let announceInterval: Duration = .seconds(5)
+    /// After this many takeovers in a row, plugd says it is being fought over and backs off longer.
+    public static let takeoversReported = 3
+    /// A connection that lasts this long before it is taken over starts the count again.
+    public static let conflictForgotten: Duration = .seconds(600)
 
     public init(settings: MQTTSettings, plug: PlugSnapshot) {
         self.settings = settings
@@ -99,6 +126,7 @@ public struct MQTTBridge: Sendable {
         case .connected:
             connected = true
             lastFailure = nil
+            lastAnnouncement = nil
             publishedRelay = nil
             announcedName = nil
             fx.append(.reachable(true))
@@ -110,6 +138,7 @@ public struct MQTTBridge: Sendable {
         case .connectionLost(let reason):
             let was = connected
             connected = false
+            takeovers = 0
             guard was else { return handle(.connectFailed(reason: reason)) }
             lastFailure = reason
             fx.append(.reachable(false))
@@ -124,8 +153,29 @@ public struct MQTTBridge: Sendable {
             }
             if lastFailure == nil { fx.append(.reachable(false)) }
             lastFailure = reason
-        case .message(let topic, let payload, let retained):
-            received(topic: topic, payload: payload, retained: retained, &fx)
+        case .message(let topic, let payload, let retained, let at):
+            received(topic: topic, payload: payload, retained: retained, at: at, &fx)
+        case .oversized(let topic, let bytes):
+            guard topic == topics.command || topic == topics.identify || topic == topics.homeAssistantStatus else { break }
+            fx.append(.log(PlugEvent("mqtt_payload_too_large", "MQTT message of \(bytes) bytes on \(topic) discarded unread: plugd reads at most \(Self.maxPayload) bytes",
+                                     priority: .warning, fields: ["PLUG_TOPIC": topic, "PLUG_BYTES": "\(bytes)"])))
+        case .takenOver(let lasted):
+            connected = false
+            // A connection that lasted is a new conflict, not the same one going on.
+            takeovers = lasted >= Self.conflictForgotten ? 1 : takeovers + 1
+            lastFailure = "taken over"
+            fx.append(.reachable(false))
+            let id = topics.deviceID
+            if takeovers < Self.takeoversReported {
+                fx.append(.log(PlugEvent("mqtt_taken_over", "The MQTT broker \(settings.broker) closed the connection: another client connected as \(id); reconnecting",
+                                         priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": id, "PLUG_TAKEOVERS": "\(takeovers)"])))
+            } else if takeovers == Self.takeoversReported {
+                fx.append(.log(PlugEvent("mqtt_identity_conflict", """
+                    Another client uses this plug's identity (\(id)) on the MQTT broker \(settings.broker): each takes the \
+                    connection from the other (\(takeovers) times in a row). Two plugs with one identity (a copied SD card?) \
+                    or a client with this id; reconnecting ever more slowly
+                    """, priority: .error, fields: ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": id, "PLUG_TAKEOVERS": "\(takeovers)"])))
+            }
         case .plug(let new):
             let old = plug
             plug = new
@@ -152,8 +202,8 @@ public struct MQTTBridge: Sendable {
             announcedName = plug.name
             fx.append(.publish(MQTTMessage(topics.switchConfig, HomeAssistantDiscovery.switchConfig(topics, name: plug.name), retain: true)))
             fx.append(.publish(MQTTMessage(topics.buttonConfig, HomeAssistantDiscovery.buttonConfig(topics, name: plug.name), retain: true)))
-            fx.append(.log(PlugEvent("mqtt_discovery", "Home Assistant discovery published for \"\(plug.name)\"",
-                                     fields: ["PLUG_TOPIC": topics.switchConfig])))
+            fx.append(.logWhenAcknowledged(PlugEvent("mqtt_discovery", "Home Assistant discovery published for \"\(plug.name)\"",
+                                                     fields: ["PLUG_TOPIC": topics.switchConfig])))
         } else if !plug.registered, announcedName != nil {
             announcedName = nil
             for topic in [topics.switchConfig, topics.buttonConfig] { fx.append(.publish(MQTTMessage(topic, "", retain: true))) }
@@ -162,12 +212,15 @@ public struct MQTTBridge: Sendable {
         }
     }
 
-    private mutating func received(topic: String, payload: String, retained: Bool, _ fx: inout [Action]) {
+    private mutating func received(topic: String, payload: String, retained: Bool, at now: MonotonicInstant, _ fx: inout [Action]) {
         let text = payload.trimmingCharacters(in: .whitespacesAndNewlines)
         if topic == topics.homeAssistantStatus {
             // Home Assistant restarted: it forgot non-retained state, so announce again. A retained
-            // `online` arrives on every subscribe, right after plugd announced itself anyway.
+            // `online` arrives on every subscribe, right after plugd announced itself anyway. A
+            // storm of `online` republishes at most once per `announceInterval`.
             if text.lowercased() == "online", !retained, connected {
+                if let last = lastAnnouncement, now < last.advanced(by: Self.announceInterval) { return }
+                lastAnnouncement = now
                 announcedName = nil
                 fx.append(.publish(MQTTMessage(topics.availability, "online", retain: true)))
                 sync(&fx)
@@ -186,18 +239,33 @@ public struct MQTTBridge: Sendable {
         case topics.identify: command = .identify
         default: return
         }
-        let fields = ["PLUG_SOURCE": EventSource.mqtt.rawValue, "PLUG_TOPIC": topic, "PLUG_PAYLOAD": String(text.prefix(64))]
+        let excerpt = Self.excerpt(text)
+        let fields = ["PLUG_SOURCE": EventSource.mqtt.rawValue, "PLUG_TOPIC": topic, "PLUG_PAYLOAD": excerpt]
         guard let command else {
-            fx.append(.log(PlugEvent("mqtt_command_invalid", "MQTT command \"\(text.prefix(64))\" on \(topic) not understood: send ON, OFF or TOGGLE",
+            fx.append(.log(PlugEvent("mqtt_command_invalid", "MQTT command \"\(excerpt)\" on \(topic) not understood: send ON, OFF or TOGGLE",
                                      priority: .warning, fields: fields)))
             return
         }
         if retained {
-            fx.append(.log(PlugEvent("mqtt_command_ignored", "Retained MQTT command \"\(text.prefix(64))\" on \(topic) ignored: a stale command never moves the relay",
+            fx.append(.log(PlugEvent("mqtt_command_ignored", "Retained MQTT command \"\(excerpt)\" on \(topic) ignored: a stale command never moves the relay",
                                      priority: .notice, fields: fields)))
             return
         }
-        fx.append(.log(PlugEvent("mqtt_command", "MQTT command \"\(text.prefix(64))\" received on \(topic)", fields: fields)))
+        fx.append(.log(PlugEvent("mqtt_command", "MQTT command \"\(excerpt)\" received on \(topic)", fields: fields)))
         fx.append(.command(command))
+    }
+
+    /// At most the first 64 bytes of a payload for the log (cut at a character boundary), with
+    /// control characters escaped so that an entry stays one readable line.
+    static func excerpt(_ text: String) -> String {
+        var out = ""
+        var bytes = 0
+        for scalar in text.unicodeScalars {
+            let piece = scalar.properties.generalCategory == .control ? scalar.escaped(asASCII: true) : String(scalar)
+            bytes += piece.utf8.count
+            if bytes > 64 { return out + "…" }
+            out += piece
+        }
+        return out
     }
 }

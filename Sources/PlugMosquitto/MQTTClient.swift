@@ -5,6 +5,7 @@ import CMosquitto
 import Foundation
 import PlugCore
 import PlugMQTT
+import PlugPOSIX
 import PlugPoll
 import Synchronization
 
@@ -27,6 +28,12 @@ public enum MQTTOutput: Sendable, Equatable {
 /// (`mosquitto_loop_start`). Host name lookup and TLS happen on this thread: a slow broker never
 /// holds up the button. Everything else talks to the thread through `update`, `forget` and
 /// `stop`; only the thread touches the libmosquitto handle.
+///
+/// It speaks MQTT 5 where the broker does (falling back to 3.1.1 where it does not), for three
+/// things 3.1.1 cannot say: the broker is asked not to send packets over
+/// `MQTTBridge.maxPacket` bytes (so one huge message never reaches plugd's memory), it says
+/// why it closes a connection (another client took this identity), and it acknowledges or
+/// refuses each publish (a denied topic is logged, not reported as published).
 public final class MQTTClient: @unchecked Sendable {
     private let settings: MQTTSettings
     private let output: @Sendable (MQTTOutput) -> Void
@@ -44,7 +51,23 @@ public final class MQTTClient: @unchecked Sendable {
     private var retryAt: ContinuousClock.Instant
     private var backoff: ReconnectBackoff
     private var callbacks: [MQTTBridge.Input] = []
+    /// Connect again at once (the protocol version changed), without a backoff.
+    private var retryNow = false
     private var forgets: [Forget] = []
+    /// MQTT 5, until a broker says it does not speak it.
+    private var useV5 = true
+    /// The reason code of a DISCONNECT the broker sent (MQTT 5), until the handle is dropped.
+    private var brokerDisconnect: Int32?
+    /// When the current connection was accepted.
+    private var connectedSince: ContinuousClock.Instant?
+    /// Backoff after the broker handed this identity to another client: longer than `backoff`.
+    private var takeoverBackoff: ReconnectBackoff
+    /// Messages published on this connection and not yet acknowledged: message id → topic.
+    private var inFlight: [Int32: String] = [:]
+    /// Log entries waiting for the acknowledgement of these message ids.
+    private var pendingLogs: [(mids: Set<Int32>, event: PlugEvent)] = []
+    /// Where `MonotonicInstant`s handed to the bridge start.
+    private let epoch = ContinuousClock.now
     /// How long a connection attempt may take before it counts as failed.
     static let connectTimeout: Duration = .seconds(10)
 
@@ -74,6 +97,7 @@ public final class MQTTClient: @unchecked Sendable {
         self.output = output
         bridge = MQTTBridge(settings: settings, plug: plug)
         backoff = ReconnectBackoff(min: settings.reconnectMin, max: settings.reconnectMax)
+        takeoverBackoff = ReconnectBackoff(min: max(settings.reconnectMin, .seconds(5)), max: max(settings.reconnectMax, .seconds(300)))
         retryAt = .now
         mosquitto_lib_init()
     }
@@ -172,23 +196,48 @@ public final class MQTTClient: @unchecked Sendable {
         if rc == MOSQ_ERR_SUCCESS.rawValue { rc = mosquitto_loop_misc(handle) }
         let inputs = callbacks
         callbacks = []
+        if retryNow {
+            retryNow = false
+            dropHandle()
+            retryAt = .now
+            return
+        }
         for input in inputs { handleInput(input) }
         if rc != MOSQ_ERR_SUCCESS.rawValue, self.handle != nil {
-            let reason = Self.describe(rc)
+            if brokerDisconnect == Int32(MQTT_RC_SESSION_TAKEN_OVER.rawValue) {
+                takenOver()
+                return
+            }
+            let reason = brokerDisconnect.map { "the broker closed the connection: \(Self.reasonText($0))" } ?? describe(rc)
             failed(bridge.connected ? .connectionLost(reason: reason) : .connectFailed(reason: reason))
         }
     }
+
+    /// Another client connected with this plug's client id and the broker closed this
+    /// connection: retry after a backoff that grows to minutes, so two plugs with one identity
+    /// do not take the connection from each other many times a second.
+    private func takenOver() {
+        let lasted = connectedSince.map { $0.duration(to: .now) } ?? .zero
+        dropHandle()
+        perform(bridge.handle(.takenOver(after: lasted)))
+        if bridge.takeovers == 1 { takeoverBackoff.reset() }
+        retryAt = .now + takeoverBackoff.nextDelay(random: Double.random(in: 0..<1))
+    }
+
+    /// Now, as the bridge's instants.
+    private var now: MonotonicInstant { .zero.advanced(by: epoch.duration(to: .now)) }
 
     private func handleInput(_ input: MQTTBridge.Input) {
         switch input {
         case .connected:
             connectingSince = nil
+            connectedSince = .now
             backoff.reset()
             perform(bridge.handle(.connected))
             publishForgets()
         case .connectFailed, .connectionLost:
             failed(input)
-        case .message, .plug:
+        case .message, .plug, .oversized, .takenOver:
             perform(bridge.handle(input))
         }
     }
@@ -202,31 +251,61 @@ public final class MQTTClient: @unchecked Sendable {
         handle = h
         handleClientID = bridge.topics.deviceID
         connectingSince = .now
-        mosquitto_connect_callback_set(h) { _, obj, rc in
-            let client = Unmanaged<MQTTClient>.fromOpaque(obj!).takeUnretainedValue()
-            client.callbacks.append(rc == 0 ? .connected
-                                    : .connectFailed(reason: "the broker refused: \(String(cString: mosquitto_connack_string(rc)))"))
+        mosquitto_connect_v5_callback_set(h) { _, obj, rc, _, _ in
+            MQTTClient.client(obj).connackReceived(rc)
+        }
+        mosquitto_disconnect_v5_callback_set(h) { _, obj, rc, _ in
+            let client = MQTTClient.client(obj)
+            if client.useV5, rc != 0 { client.brokerDisconnect = rc }
         }
         mosquitto_message_callback_set(h) { _, obj, message in
-            guard let obj, let m = message?.pointee, let topic = m.topic else { return }
-            let client = Unmanaged<MQTTClient>.fromOpaque(obj).takeUnretainedValue()
+            guard let m = message?.pointee, let topic = m.topic else { return }
+            let client = MQTTClient.client(obj)
+            let topicName = String(cString: topic)
+            // Commands are a few bytes: a long message is discarded before it is decoded.
+            guard Int(m.payloadlen) <= MQTTBridge.maxPayload else {
+                client.callbacks.append(.oversized(topic: topicName, bytes: Int(m.payloadlen)))
+                return
+            }
             let payload = m.payload.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: Int(m.payloadlen)), as: UTF8.self) } ?? ""
-            client.callbacks.append(.message(topic: String(cString: topic), payload: payload, retained: m.retain))
+            client.callbacks.append(.message(topic: topicName, payload: payload, retained: m.retain, at: client.now))
         }
-        mosquitto_publish_callback_set(h) { _, obj, mid in
-            let client = Unmanaged<MQTTClient>.fromOpaque(obj!).takeUnretainedValue()
-            client.acknowledged(mid)
+        mosquitto_publish_v5_callback_set(h) { _, obj, mid, reason, _ in
+            MQTTClient.client(obj).acknowledged(mid, reason: reason)
+        }
+        mosquitto_subscribe_callback_set(h) { _, obj, _, count, granted in
+            guard let granted else { return }
+            let client = MQTTClient.client(obj)
+            // MQTT 5 puts a reason code of 0x80 or more where a subscription was refused.
+            for (i, code) in UnsafeBufferPointer(start: granted, count: Int(count)).enumerated() where code >= 0x80 {
+                let topic = client.bridge.topics.subscriptions.indices.contains(i) ? client.bridge.topics.subscriptions[i] : "?"
+                client.output(.log(PlugEvent("mqtt_subscribe_refused", """
+                    The MQTT broker \(client.settings.broker) refused the subscription to \(topic): \(MQTTClient.reasonText(code)); \
+                    commands on it will not arrive (check the broker's ACL)
+                    """, priority: .error, fields: ["PLUG_TOPIC": topic, "PLUG_REASON": MQTTClient.reasonText(code)])))
+            }
         }
         let will = bridge.will
-        var rc = mosquitto_will_set(h, will.topic, Int32(will.payload.utf8.count), will.payload, will.qos, will.retain)
+        var rc = mosquitto_int_option(h, MOSQ_OPT_PROTOCOL_VERSION, useV5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311)
+        if rc == MOSQ_ERR_SUCCESS.rawValue { rc = mosquitto_int_option(h, MOSQ_OPT_TCP_NODELAY, 1) }
+        if rc == MOSQ_ERR_SUCCESS.rawValue {
+            rc = mosquitto_will_set(h, will.topic, Int32(will.payload.utf8.count), will.payload, will.qos, will.retain)
+        }
         if rc == MOSQ_ERR_SUCCESS.rawValue, let user = settings.username {
             var password: String?
             if let file = settings.passwordFile {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    failed(.connectFailed(reason: "cannot read the password file \(file): \(String(cString: strerror(errno)))"))
+                let read: Result<String, any Error>
+                do {
+                    read = MQTTSettings.password(inFile: try SmallFile.read(file, limit: MQTTSettings.fileLimit)).mapError { $0 }
+                } catch {
+                    read = .failure(error)
+                }
+                switch read {
+                case .success(let p): password = p
+                case .failure(let problem):
+                    failed(.connectFailed(reason: "the password file \(file) \(problem)"))
                     return
                 }
-                password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
             }
             rc = mosquitto_username_pw_set(h, user, password)
         }
@@ -234,9 +313,45 @@ public final class MQTTClient: @unchecked Sendable {
             rc = mosquitto_tls_set(h, ca, nil, nil, nil, nil)
         }
         if rc == MOSQ_ERR_SUCCESS.rawValue {
-            rc = mosquitto_connect_async(h, settings.host, Int32(settings.port), Int32(settings.keepalive))
+            var properties: OpaquePointer?
+            if useV5 { rc = mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_MAXIMUM_PACKET_SIZE.rawValue), MQTTBridge.maxPacket) }
+            if rc == MOSQ_ERR_SUCCESS.rawValue {
+                rc = mosquitto_connect_bind_v5(h, settings.host, Int32(settings.port), Int32(settings.keepalive), nil, properties)
+            }
+            mosquitto_property_free_all(&properties)
         }
-        if rc != MOSQ_ERR_SUCCESS.rawValue { failed(.connectFailed(reason: Self.describe(rc))) }
+        if rc != MOSQ_ERR_SUCCESS.rawValue { failed(.connectFailed(reason: describe(rc))) }
+    }
+
+    private static func client(_ obj: UnsafeMutableRawPointer?) -> MQTTClient {
+        Unmanaged<MQTTClient>.fromOpaque(obj!).takeUnretainedValue()
+    }
+
+    /// The broker's CONNACK: accepted, refused with a reason, or "I do not speak MQTT 5", after
+    /// which plugd connects again at once with 3.1.1 (without the packet-size limit) and says so.
+    private func connackReceived(_ rc: Int32) {
+        if rc == 0 {
+            callbacks.append(.connected)
+            return
+        }
+        let unsupported = useV5 ? rc == Int32(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue) : false
+        if unsupported || (useV5 && rc == 1) {   // 1: a 3.1.1 broker's "unacceptable protocol version"
+            useV5 = false
+            retryNow = true
+            output(.log(PlugEvent("mqtt_protocol", """
+                The MQTT broker \(settings.broker) does not speak MQTT 5: using 3.1.1, in which plugd cannot ask it to hold back \
+                messages over \(MQTTBridge.maxPacket) bytes or learn why it closes a connection
+                """, priority: .notice, fields: ["PLUG_BROKER": settings.broker])))
+            return
+        }
+        let text = useV5 ? Self.reasonText(rc) : String(cString: mosquitto_connack_string(rc))
+        callbacks.append(.connectFailed(reason: "the broker refused: \(text)"))
+    }
+
+    /// An MQTT 5 reason code as libmosquitto words it.
+    static func reasonText(_ code: Int32) -> String {
+        let text = String(cString: mosquitto_reason_string(code))
+        return text.hasSuffix(".") ? String(text.dropLast()) : text
     }
 
     /// The connection failed or was lost: drop the handle, tell the bridge, retry after a backoff.
@@ -247,14 +362,25 @@ public final class MQTTClient: @unchecked Sendable {
     }
 
     private func perform(_ actions: [MQTTBridge.Action]) {
+        var published = Set<Int32>()
         for action in actions {
             switch action {
-            case .publish(let m): _ = publish(m)
+            case .publish(let m):
+                if let mid = publish(m) { published.insert(mid) }
             case .subscribe(let topics):
-                for topic in topics where handle != nil { mosquitto_subscribe(handle, nil, topic, 1) }
+                for topic in topics where handle != nil {
+                    let rc = mosquitto_subscribe(handle, nil, topic, 1)
+                    if rc != MOSQ_ERR_SUCCESS.rawValue, rc != MOSQ_ERR_NO_CONN.rawValue {
+                        output(.log(PlugEvent("mqtt_subscribe_failed", "Cannot subscribe to \(topic): \(describe(rc)); commands on it will not arrive",
+                                              priority: .error, fields: ["PLUG_TOPIC": topic, "PLUG_REASON": describe(rc)])))
+                    }
+                }
             case .command(let c): output(.command(c))
             case .reachable(let r): output(.reachable(r))
             case .log(let e): output(.log(e))
+            case .logWhenAcknowledged(let e):
+                let waiting = published.intersection(inFlight.keys)
+                if waiting.isEmpty { output(.log(e)) } else { pendingLogs.append((waiting, e)) }
             case .reconnect:
                 disconnectCleanly()
                 retryAt = .now
@@ -262,11 +388,20 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
+    /// Publishes `m`; its message id, or `nil` (logged unless the connection is simply gone).
     private func publish(_ m: MQTTMessage) -> Int32? {
         guard let handle else { return nil }
         var mid: Int32 = 0
         let rc = mosquitto_publish(handle, &mid, m.topic, Int32(m.payload.utf8.count), m.payload, m.qos, m.retain)
-        return rc == MOSQ_ERR_SUCCESS.rawValue ? mid : nil
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else {
+            if rc != MOSQ_ERR_NO_CONN.rawValue {
+                output(.log(PlugEvent("mqtt_publish_failed", "Cannot publish to \(m.topic): \(describe(rc))",
+                                      priority: .warning, fields: ["PLUG_TOPIC": m.topic, "PLUG_REASON": describe(rc)])))
+            }
+            return nil
+        }
+        inFlight[mid] = m.topic
+        return mid
     }
 
     private func publishForgets() {
@@ -278,7 +413,20 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
-    private func acknowledged(_ mid: Int32) {
+    /// The broker acknowledged message `mid` (PUBACK), with an MQTT 5 reason code: 0x80 or
+    /// more is a refusal (not authorised for that topic, quota, ...), logged with the topic.
+    private func acknowledged(_ mid: Int32, reason: Int32) {
+        let topic = inFlight.removeValue(forKey: mid)
+        if reason >= 0x80 {
+            let text = Self.reasonText(reason)
+            output(.log(PlugEvent("mqtt_publish_refused", "The MQTT broker \(settings.broker) refused the message on \(topic ?? "?"): \(text)",
+                                  priority: .error, fields: ["PLUG_TOPIC": topic ?? "", "PLUG_REASON": text])))
+            pendingLogs.removeAll { $0.mids.contains(mid) }
+        }
+        for i in pendingLogs.indices { pendingLogs[i].mids.remove(mid) }
+        for entry in pendingLogs where entry.mids.isEmpty { output(.log(entry.event)) }
+        pendingLogs.removeAll { $0.mids.isEmpty }
+        guard reason < 0x80 else { return }
         for f in forgets where f.waiting.remove(mid) != nil && f.waiting.isEmpty && f.published {
             f.done(true)
             output(.log(PlugEvent("mqtt_forgotten", "Removed from Home Assistant and the broker: \(f.messages.first?.topic ?? "")",
@@ -309,7 +457,12 @@ public final class MQTTClient: @unchecked Sendable {
         handle = nil
         handleClientID = nil
         connectingSince = nil
+        connectedSince = nil
+        brokerDisconnect = nil
         callbacks = []
+        // Unacknowledged messages died with the connection; the next one publishes anew.
+        inFlight = [:]
+        pendingLogs = []
         for f in forgets where f.published { f.published = false; f.waiting = [] }
     }
 
@@ -322,7 +475,11 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
-    static func describe(_ rc: Int32) -> String {
+    /// A libmosquitto error in words; libmosquitto has none for its keepalive error.
+    func describe(_ rc: Int32) -> String {
+        if rc == MOSQ_ERR_KEEPALIVE.rawValue {
+            return "the broker did not answer within the keepalive interval (\(settings.keepalive) s)"
+        }
         let text = rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(errno)) : String(cString: mosquitto_strerror(rc))
         return text.hasSuffix(".") ? String(text.dropLast()) : text
     }

@@ -14,7 +14,14 @@ func snapshot(_ identity: UUID = identityA, name: String = "kettle", registered:
 extension [MQTTBridge.Action] {
     var published: [MQTTMessage] { compactMap { if case .publish(let m) = $0 { m } else { nil } } }
     var commands: [PlugMachine.Command] { compactMap { if case .command(let c) = $0 { c } else { nil } } }
-    var logged: [String] { compactMap { if case .log(let e) = $0 { e.name } else { nil } } }
+    var logged: [String] {
+        compactMap {
+            switch $0 {
+            case .log(let e), .logWhenAcknowledged(let e): e.name
+            default: nil
+            }
+        }
+    }
 }
 
 @Suite struct MQTTTopicsTests {
@@ -118,7 +125,7 @@ extension [MQTTBridge.Action] {
     func liveCommandsReachThePlug(payload: String, command: PlugMachine.Command) {
         var b = MQTTBridge(settings: settings, plug: snapshot())
         _ = b.handle(.connected)
-        let fx = b.handle(.message(topic: b.topics.command, payload: payload, retained: false))
+        let fx = b.handle(.message(topic: b.topics.command, payload: payload, retained: false, at: .zero))
         #expect(fx.commands == [command])
         #expect(fx.logged == ["mqtt_command"])
     }
@@ -127,7 +134,7 @@ extension [MQTTBridge.Action] {
         var b = MQTTBridge(settings: settings, plug: snapshot())
         _ = b.handle(.connected)
         for topic in [b.topics.command, b.topics.identify] {
-            let fx = b.handle(.message(topic: topic, payload: "ON", retained: true))
+            let fx = b.handle(.message(topic: topic, payload: "ON", retained: true, at: .zero))
             #expect(fx.commands == [])
             #expect(fx.logged == ["mqtt_command_ignored"])
         }
@@ -136,26 +143,26 @@ extension [MQTTBridge.Action] {
     @Test func unknownCommandsAreReportedNotObeyed() {
         var b = MQTTBridge(settings: settings, plug: snapshot())
         _ = b.handle(.connected)
-        let fx = b.handle(.message(topic: b.topics.command, payload: "explode", retained: false))
+        let fx = b.handle(.message(topic: b.topics.command, payload: "explode", retained: false, at: .zero))
         #expect(fx.commands == [])
         #expect(fx.logged == ["mqtt_command_invalid"])
-        #expect(b.handle(.message(topic: "other/topic", payload: "ON", retained: false)).isEmpty)
+        #expect(b.handle(.message(topic: "other/topic", payload: "ON", retained: false, at: .zero)).isEmpty)
     }
 
     @Test func identifyButton() {
         var b = MQTTBridge(settings: settings, plug: snapshot())
         _ = b.handle(.connected)
-        #expect(b.handle(.message(topic: b.topics.identify, payload: "PRESS", retained: false)).commands == [.identify])
+        #expect(b.handle(.message(topic: b.topics.identify, payload: "PRESS", retained: false, at: .zero)).commands == [.identify])
     }
 
     @Test func homeAssistantComingOnlineGetsDiscoveryAgain() {
         var b = MQTTBridge(settings: settings, plug: snapshot())
         _ = b.handle(.connected)
-        let fx = b.handle(.message(topic: "homeassistant/status", payload: "online", retained: false))
+        let fx = b.handle(.message(topic: "homeassistant/status", payload: "online", retained: false, at: .zero))
         #expect(fx.published.map(\.topic) == [b.topics.availability, b.topics.switchConfig, b.topics.buttonConfig])
         // Its retained birth message, seen at every subscribe, does not repeat what was just sent.
-        #expect(b.handle(.message(topic: "homeassistant/status", payload: "online", retained: true)).published == [])
-        #expect(b.handle(.message(topic: "homeassistant/status", payload: "offline", retained: false)).published == [])
+        #expect(b.handle(.message(topic: "homeassistant/status", payload: "online", retained: true, at: .zero)).published == [])
+        #expect(b.handle(.message(topic: "homeassistant/status", payload: "offline", retained: false, at: .zero)).published == [])
     }
 
     @Test func failuresAreLoggedOncePerReasonAndShownOnce() {
@@ -195,6 +202,68 @@ extension [MQTTBridge.Action] {
         _ = b.handle(.connected)
         let fx = b.handle(.plug(snapshot(registered: false)))
         #expect(fx.published == [MQTTMessage(b.topics.switchConfig, "", retain: true), MQTTMessage(b.topics.buttonConfig, "", retain: true)])
+    }
+
+    @Test func discoveryIsLoggedOnlyOnceTheBrokerAcknowledgesIt() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        let fx = b.handle(.connected)
+        let configs = fx.lastIndex { if case .publish(let m) = $0 { m.topic == b.topics.buttonConfig } else { false } }
+        let log = fx.firstIndex { if case .logWhenAcknowledged(let e) = $0 { e.name == "mqtt_discovery" } else { false } }
+        #expect(configs != nil && log != nil && log! > configs!)
+        #expect(!fx.contains { if case .log(let e) = $0 { e.name == "mqtt_discovery" } else { false } })
+    }
+
+    @Test func homeAssistantOnlineStormsRepublishAtMostOncePerInterval() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        let t0 = MonotonicInstant.zero.advanced(by: .seconds(100))
+        var republished = 0
+        for i in 0..<1000 {   // 1000 `online` in 2 s
+            let at = t0.advanced(by: .milliseconds(i * 2))
+            let fx = b.handle(.message(topic: b.topics.homeAssistantStatus, payload: "online", retained: false, at: at))
+            if fx.published.contains(where: { $0.topic == b.topics.switchConfig }) { republished += 1 }
+        }
+        #expect(republished == 1)
+        let later = b.handle(.message(topic: b.topics.homeAssistantStatus, payload: "online", retained: false,
+                                      at: t0.advanced(by: MQTTBridge.announceInterval + .seconds(2))))
+        #expect(later.published.map(\.topic).contains(b.topics.switchConfig))
+    }
+
+    @Test func oversizedPayloadsAreLoggedWithTheirSizeAndNeverObeyed() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        let fx = b.handle(.oversized(topic: b.topics.command, bytes: 64 << 20))
+        #expect(fx.commands.isEmpty && fx.logged == ["mqtt_payload_too_large"])
+        guard case .log(let e) = fx.first else { Issue.record("no log"); return }
+        #expect(e.fields["PLUG_BYTES"] == "67108864")
+        #expect(b.handle(.oversized(topic: "elsewhere", bytes: 1000)).isEmpty)
+    }
+
+    @Test func payloadExcerptsAreBoundedInBytes() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        let payload = String(repeating: "é", count: 200) + "\u{1}"
+        let fx = b.handle(.message(topic: b.topics.command, payload: payload, retained: false, at: .zero))
+        guard case .log(let e) = fx.first else { Issue.record("no log"); return }
+        #expect(e.fields["PLUG_PAYLOAD"]!.utf8.count <= 64 + 3)
+        #expect(MQTTBridge.excerpt("a\u{1}b\nc") == "a\\u{01}b\\nc")
+    }
+
+    @Test func takeoversAreReportedAsAnIdentityConflictOnce() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        var logged: [String] = []
+        for _ in 0..<6 {
+            _ = b.handle(.connected)
+            logged += b.handle(.takenOver(after: .seconds(2))).logged
+        }
+        #expect(logged == ["mqtt_taken_over", "mqtt_taken_over", "mqtt_identity_conflict"])
+        #expect(b.takeovers == 6)
+        _ = b.handle(.connected)
+        #expect(b.handle(.takenOver(after: .seconds(3600))).logged == ["mqtt_taken_over"])
+        #expect(b.takeovers == 1)
+        _ = b.handle(.connected)
+        _ = b.handle(.connectionLost(reason: "Connection reset by peer"))
+        #expect(b.takeovers == 0)
     }
 }
 
