@@ -71,7 +71,7 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "PlugSystemd",
-            dependencies: ["CSystemd", "PlugCore", "PlugGPIO"]
+            dependencies: ["CSystemd", "PlugCore", "PlugGPIO", "PlugPOSIX"]
         ),
         .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),

@@ -21,6 +21,9 @@ public struct PlugConfig: Sendable, Equatable {
     public var writeDelay: Duration
     /// The control socket's path.
     public var controlSocket: String
+    /// `state.board_id`: this board's identity, given by hand (boards with no serial number whose
+    /// cards are copied after first boot); `nil` = found by plugd (`BoardIdentity`).
+    public var boardID: String? = nil
     /// The MQTT broker; `nil` (no `[mqtt]` section) = MQTT off.
     public var mqtt: MQTTSettings?
 
@@ -148,7 +151,7 @@ struct ConfigReader {
         "led": ["chip", "red", "green", "blue", "active_low"],
         "timing": ["setup_hold_s", "factory_hold_s", "stuck_hold_s", "setup_timeout_s", "reset_complete_s"],
         "power": ["on"],
-        "state": ["write_delay_ms"],
+        "state": ["write_delay_ms", "board_id"],
         "control": ["socket"],
         "mqtt": ["host", "port", "ca_file", "username", "password_file", "topic_prefix", "discovery_prefix",
                  "keepalive_s", "reconnect_max_s", "unreachable_led"],
@@ -198,6 +201,10 @@ struct ConfigReader {
         }
         let powerOn = choice("power", "on", PowerOnPolicy.self) ?? .last
         let writeDelay = Duration.milliseconds(int("state", "write_delay_ms", 0...60_000) ?? 1000)
+        let boardID = string("state", "board_id")
+        if let boardID, boardID.isEmpty || boardID.utf8.count > 128 || boardID.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            fail("state.board_id", "must be 1 to 128 characters without spaces")
+        }
         let socket = string("control", "socket") ?? "/run/plugd/control.sock"
         if !socket.hasPrefix("/") { fail("control.socket", "must be an absolute path") }
         if socket.utf8.count > 107 { fail("control.socket", "is longer than a socket path may be (107 bytes)") }
@@ -218,7 +225,7 @@ struct ConfigReader {
         }
         guard errors.isEmpty, let relay, let button, let red, let green, let blue else { return nil }
         return PlugConfig(wiring: Wiring(relay: relay, button: button, buttonBias: bias, red: red, green: green, blue: blue),
-                          timings: t, powerOn: powerOn, writeDelay: writeDelay, controlSocket: socket, mqtt: mqtt)
+                          timings: t, powerOn: powerOn, writeDelay: writeDelay, controlSocket: socket, boardID: boardID, mqtt: mqtt)
     }
 
     /// The `[mqtt]` section (present): a host is required; files must be readable now, so a typo

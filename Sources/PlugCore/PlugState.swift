@@ -34,18 +34,31 @@ public struct PlugState: Codable, Equatable, Sendable {
     public var relayOn: Bool
     /// User preferences that override the config file; `nil` = use the config's value.
     public var powerOnPolicy: PowerOnPolicy?
+    /// The board this state was made on (`BoardIdentity`): a state found on another board came
+    /// from a copied SD card, and that plug becomes a new device. `nil` in files written before
+    /// plugd bound its state to a board (bound at the next start).
+    public var board: String?
 
     /// The current file format version.
     public static let currentVersion = 1
 
     /// The state of a new (or factory-reset) plug with the given identity.
-    public static func fresh(identity: UUID) -> PlugState {
+    public static func fresh(identity: UUID, board: String? = nil) -> PlugState {
         PlugState(version: currentVersion, identity: identity, name: "plugd", registered: false,
-                  relayOn: false, powerOnPolicy: nil)
+                  relayOn: false, powerOnPolicy: nil, board: board)
+    }
+
+    /// Where a `board` identity came from, for the journal (`BoardIdentity` makes them).
+    public static func source(ofBoard board: String) -> String {
+        if board.hasPrefix("serial:") { return "the board's serial number in the device tree" }
+        if board.hasPrefix("machine-id:") { return "/etc/machine-id" }
+        if board.hasPrefix("config:") { return "state.board_id in the config" }
+        return "an unknown source"
     }
 
     public init(version: Int, identity: UUID, name: String, registered: Bool, relayOn: Bool,
-                powerOnPolicy: PowerOnPolicy?) {
+                powerOnPolicy: PowerOnPolicy?, board: String? = nil) {
+        self.board = board
         self.version = version
         self.identity = identity
         self.name = name

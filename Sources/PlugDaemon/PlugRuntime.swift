@@ -73,6 +73,20 @@ public final class PlugRuntime {
         if opened.created {
             sink.record(PlugEvent("state_created", "No state found: new plug \(opened.state.identity.uuidString)", priority: .notice))
         }
+        if let board = opened.state.board, opened.bound {
+            sink.record(PlugEvent("state_bound", "State bound to this board (\(board), from \(PlugState.source(ofBoard: board))): a copy of it on another board will start as a new plug",
+                                  priority: .notice, fields: ["PLUG_BOARD": board]))
+        }
+        if let board = opened.state.board, let copy = opened.cloned {
+            sink.record(PlugEvent("state_cloned", """
+                The state was made on another board (\(copy.board ?? "?"); this board is \(board), from \
+                \(PlugState.source(ofBoard: board))): a copied SD card. So that two plugs never share one identity, this \
+                one is a new plug \(opened.state.identity.uuidString) (the copy's was \(copy.identity.uuidString), \
+                "\(copy.name)"), not set up: hold the button 5 s or run plugctl setup --name NAME
+                """, priority: .warning,
+                fields: ["PLUG_BOARD": board, "PLUG_COPIED_BOARD": copy.board ?? "", "PLUG_IDENTITY": opened.state.identity.uuidString,
+                         "PLUG_COPIED_IDENTITY": copy.identity.uuidString]))
+        }
         perform(effects, at: now)
         updateLED(at: now)
     }

@@ -24,14 +24,23 @@ public final class StateStore {
         public var setAside: String?
         /// No state existed: this is a new plug.
         public var created: Bool
+        /// The state found was made on another board (a copied SD card): it was replaced by a
+        /// new identity, and this is what was found.
+        public var cloned: PlugState?
+        /// The state had no board yet and was bound to this one.
+        public var bound = false
     }
 
     private let fs: any StateFileSystem
     private let makeIdentity: () -> UUID
+    /// This board's identity (`BoardIdentity`); `nil` binds nothing (the simulator, tests).
+    public let board: String?
 
-    /// A store over `fs`; `makeIdentity` makes new plug identities (injectable for tests).
-    public init(fs: any StateFileSystem, makeIdentity: @escaping () -> UUID = UUID.init) {
+    /// A store over `fs`, bound to `board`; `makeIdentity` makes new plug identities
+    /// (injectable for tests).
+    public init(fs: any StateFileSystem, board: String? = nil, makeIdentity: @escaping () -> UUID = UUID.init) {
         self.fs = fs
+        self.board = board
         self.makeIdentity = makeIdentity
     }
 
@@ -47,16 +56,31 @@ public final class StateStore {
             try fs.remove(Self.tempFile)
         }
         guard let bytes = try fs.read(Self.stateFile) else {
-            let fresh = PlugState.fresh(identity: makeIdentity())
+            let fresh = PlugState.fresh(identity: makeIdentity(), board: board)
             try save(fresh)
             return Opened(state: fresh, resetCompleted: false, setAside: nil, created: true)
         }
-        if let state = Self.decode(bytes) {
-            return Opened(state: state, resetCompleted: false, setAside: nil, created: false)
+        if var state = Self.decode(bytes) {
+            guard let board, state.board != board else {
+                return Opened(state: state, resetCompleted: false, setAside: nil, created: false)
+            }
+            guard state.board != nil else {
+                state.board = board
+                try save(state)
+                return Opened(state: state, resetCompleted: false, setAside: nil, created: false, bound: true)
+            }
+            // Made on another board: a copy of a plug's card. Two plugs with one identity would
+            // take each other's MQTT connection forever, so this one becomes a new device, not
+            // set up, keeping only what concerns the appliance (relay, power-on preference).
+            var fresh = PlugState.fresh(identity: makeIdentity(), board: board)
+            fresh.relayOn = state.relayOn
+            fresh.powerOnPolicy = state.powerOnPolicy
+            try save(fresh)
+            return Opened(state: fresh, resetCompleted: false, setAside: nil, created: false, cloned: state)
         }
         let aside = Self.asideName(existing: names)
         try fs.rename(Self.stateFile, to: aside)
-        let fresh = PlugState.fresh(identity: makeIdentity())
+        let fresh = PlugState.fresh(identity: makeIdentity(), board: board)
         try save(fresh)
         return Opened(state: fresh, resetCompleted: false, setAside: aside, created: false)
     }
@@ -95,7 +119,7 @@ public final class StateStore {
             try fs.syncDirectory()
             try fs.remove(Self.resetMarker)
             try fs.syncDirectory()
-            let fresh = PlugState.fresh(identity: makeIdentity())
+            let fresh = PlugState.fresh(identity: makeIdentity(), board: board)
             try save(fresh)
             return fresh
         } catch {

@@ -88,7 +88,8 @@ struct Plugd: ParsableCommand {
             let gpio = LibgpiodBackend(debounce: settings.timings.button.debounce)
             (backend, wiring) = (gpio, try headerChip(settings.wiring, gpio, events))
         }
-        let runtime = try start(backend: backend, wiring: wiring, stateDir: dir, policy: settings.powerOn,
+        let runtime = try start(backend: backend, wiring: wiring, stateDir: dir, board: BoardIdentity.current(configured: settings.boardID),
+                                policy: settings.powerOn,
                                 timings: settings.timings, writeDelay: settings.writeDelay, keeper: keeper, sink: events,
                                 clock: clock)
         keeper?.closeUnclaimed()
@@ -191,12 +192,12 @@ struct Plugd: ParsableCommand {
 
     /// Opens the state and requests the lines; a failure is one clear line on stderr and the
     /// sysexits code: 69 (EX_UNAVAILABLE) for GPIO, 73 (EX_CANTCREAT) for the state directory.
-    func start(backend: any GPIOBackend, wiring: Wiring, stateDir: String, policy: PowerOnPolicy, timings: PlugTimings,
+    func start(backend: any GPIOBackend, wiring: Wiring, stateDir: String, board: String? = nil, policy: PowerOnPolicy, timings: PlugTimings,
                writeDelay: Duration, keeper: (any LineKeeper)? = nil, sink: any EventSink,
                clock: MonotonicClock) throws -> PlugRuntime {
         do {
             return try PlugRuntime(backend: backend, wiring: wiring,
-                                   store: StateStore(fs: PosixStateFileSystem(directory: stateDir)),
+                                   store: StateStore(fs: PosixStateFileSystem(directory: stateDir), board: board),
                                    policy: policy, timings: timings, writeDelay: writeDelay, keeper: keeper,
                                    sink: sink, now: clock.now)
         } catch {

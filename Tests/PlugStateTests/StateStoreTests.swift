@@ -61,6 +61,37 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
         }
     }
 
+    @Test func aStateIsBoundToItsBoardAndACopyOnAnotherBoardBecomesANewPlug() throws {
+        try withTemporaryDirectory { dir in
+            let fs = try PosixStateFileSystem(directory: dir)
+            var old = newState()
+            old.registered = true
+            old.relayOn = true
+            try StateStore(fs: fs).save(old)   // written before plugd bound states to boards
+            let bound = try StateStore(fs: fs, board: "serial:A").open()
+            #expect(bound.bound && bound.cloned == nil && bound.state.board == "serial:A")
+            #expect(bound.state.identity == old.identity && bound.state.registered)
+            let again = try StateStore(fs: fs, board: "serial:A").open()
+            #expect(!again.bound && again.cloned == nil && again.state == bound.state)
+            // The card copied into board B.
+            let copy = try StateStore(fs: fs, board: "serial:B").open()
+            #expect(copy.cloned == bound.state)
+            #expect(copy.state.identity != old.identity && copy.state.board == "serial:B")
+            #expect(!copy.state.registered && copy.state.relayOn)   // a new device; the appliance keeps its power
+            #expect(try StateStore(fs: fs, board: "serial:B").open().cloned == nil)   // once
+            // No board known (simulator): nothing is bound or replaced.
+            #expect(try StateStore(fs: fs).open().state == copy.state)
+        }
+    }
+
+    @Test func aFactoryResetKeepsTheBoard() throws {
+        try withTemporaryDirectory { dir in
+            let store = StateStore(fs: try PosixStateFileSystem(directory: dir), board: "machine-id:1234")
+            #expect(try store.open().state.board == "machine-id:1234")
+            #expect(try store.factoryReset().board == "machine-id:1234")
+        }
+    }
+
     @Test func staleTempFileIsRemovedAtOpen() throws {
         try withTemporaryDirectory { dir in
             let fs = try PosixStateFileSystem(directory: dir)
