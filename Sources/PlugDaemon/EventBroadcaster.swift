@@ -4,23 +4,40 @@ import Synchronization
 
 /// An `EventSink` that passes every event to an inner sink (the journal) and to any number of
 /// subscribers (`plugctl watch`). Each subscriber takes events from its own queue, on its own
-/// thread, at most `maxQueued` behind, so a slow client never stalls the daemon; it is dropped
-/// instead. No dispatch queue or task is involved: an idle daemon keeps no thread pool awake.
+/// thread, so a slow client never stalls the daemon. A subscriber that falls `maxQueued` events
+/// behind loses them: they are dropped, and the next thing it takes says how many
+/// (`watch_skipped`), then it goes on with new events. No dispatch queue or task is involved: an
+/// idle daemon keeps no thread pool awake.
 public final class EventBroadcaster: EventSink, Sendable {
     /// One subscriber's events not yet taken.
     public final class Subscription: Sendable {
-        private let state = Mutex<(events: [PlugEvent], closed: Bool)>(([], false))
-        /// Signalled once per event offered, and once at close.
+        private let state = Mutex<(events: [PlugEvent], skipped: Int, closed: Bool)>(([], 0, false))
+        /// Signalled at least once per event offered, and once at close.
         private let available = DispatchSemaphore(value: 0)
         private let limit: Int
 
         init(limit: Int) { self.limit = limit }
 
-        /// The next event, waiting for it; `nil` once closed (unsubscribed, or dropped for
-        /// falling `maxQueued` events behind).
+        /// The next event, waiting for it (after a fall behind, first a `watch_skipped` event
+        /// with the count); `nil` once closed.
         public func next() -> PlugEvent? {
-            available.wait()
-            return state.withLock { s in s.closed || s.events.isEmpty ? nil : s.events.removeFirst() }
+            while true {
+                available.wait()
+                let taken = state.withLock { s -> (PlugEvent?, done: Bool) in
+                    if s.closed { return (nil, true) }
+                    if s.skipped > 0 {
+                        defer { s.skipped = 0 }
+                        return (Self.skippedEvent(s.skipped), true)
+                    }
+                    return s.events.isEmpty ? (nil, false) : (s.events.removeFirst(), true)
+                }
+                if taken.done { return taken.0 }
+            }
+        }
+
+        static func skippedEvent(_ count: Int) -> PlugEvent {
+            PlugEvent("watch_skipped", "\(count) events skipped: this watcher fell more than its queue behind (the journal has them all)",
+                      priority: .warning, fields: ["PLUG_SKIPPED": "\(count)"])
         }
 
         /// Ends the subscription; a waiting `next()` returns `nil`.
@@ -29,21 +46,26 @@ public final class EventBroadcaster: EventSink, Sendable {
             if wasOpen { available.signal() }
         }
 
-        /// Queues `event`; `false` (and closed) if the subscriber is closed or too far behind.
+        /// Queues `event`; when `limit` are already waiting, they are dropped and counted
+        /// instead, and `event` starts the queue again. `false` if the subscriber is closed.
         func offer(_ event: PlugEvent) -> Bool {
-            let queued = state.withLock { s -> Bool in
-                guard !s.closed, s.events.count < limit else { return false }
+            let open = state.withLock { s -> Bool in
+                guard !s.closed else { return false }
+                if s.events.count >= limit {
+                    s.skipped += s.events.count
+                    s.events.removeAll(keepingCapacity: true)
+                }
                 s.events.append(event)
                 return true
             }
-            if queued { available.signal() } else { close() }
-            return queued
+            if open { available.signal() }
+            return open
         }
     }
 
     private let inner: any EventSink & Sendable
     private let subscribers = Mutex<[ObjectIdentifier: Subscription]>([:])
-    /// How far a subscriber may fall behind before it is dropped.
+    /// How far a subscriber may fall behind before its queue is dropped (and counted).
     public let maxQueued: Int
 
     public init(inner: any EventSink & Sendable, maxQueued: Int = 256) {
@@ -51,7 +73,7 @@ public final class EventBroadcaster: EventSink, Sendable {
         self.maxQueued = maxQueued
     }
 
-    /// Every event from now on, until `unsubscribe` or until it falls `maxQueued` behind.
+    /// Every event from now on, until `unsubscribe`.
     public func subscribe() -> Subscription {
         let subscription = Subscription(limit: maxQueued)
         subscribers.withLock { $0[ObjectIdentifier(subscription)] = subscription }

@@ -24,7 +24,8 @@ public enum ExitStatus {
 
     /// plugctl's codes, in order, with their meaning.
     public static let plugctl: [(code: Int32, meaning: String)] = [
-        (0, "done"), (refused, "the daemon refused (the reason is printed)"), (unavailable, "cannot reach plugd"),
+        (0, "done"), (refused, "the daemon refused (the reason is printed)"),
+        (unavailable, "cannot reach plugd, or it closed the connection (for watch: plugd stopped)"),
     ]
 
     /// "Exit codes: 0 stopped, 64 usage, …" for a `--help` text.

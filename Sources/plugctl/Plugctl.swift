@@ -27,6 +27,9 @@ struct Connection: ParsableArguments {
 
     /// Sends `request`; prints the reply (and, for watch, events until interrupted).
     func send(_ request: ControlRequestMessage) throws {
+        // A daemon that closes the connection first (busy, or stopping) is an error reported
+        // with exit 69, not a silent death by SIGPIPE (141).
+        signal(SIGPIPE, SIG_IGN)
         let fd = try connect()
         defer { close(fd) }
         var line = ControlProtocol.line(request)
@@ -48,8 +51,13 @@ struct Connection: ParsableArguments {
                 guard let e = try? JSONDecoder().decode(ControlEventMessage.self, from: Data(line)) else { continue }
                 let fields = e.fields.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
                 print("\(Self.timestamp()) \(e.event): \(e.message)\(fields)")
+                // Whoever reads the output has gone (`plugctl watch | head`): stop quietly.
+                if fflush(nil) != 0 { return }
             }
-            return
+            // The daemon ended the stream: it stopped (or restarted). Say so, and fail, so a
+            // script that follows the events knows they ended.
+            printError("plugctl: plugd closed the connection (stopped or restarted)")
+            throw ExitCode(ExitStatus.unavailable)
         }
         if !json { print(Self.text(status)) }
     }
@@ -81,6 +89,7 @@ struct Connection: ParsableArguments {
         var hint = ""
         if e == ENOENT || e == ECONNREFUSED { hint = " (is plugd running?)" }
         if e == EACCES { hint = " (are you in group plugd?)" }
+        if e == EPIPE || e == ECONNRESET { hint = " (plugd closed the connection: busy, or stopping; try again)" }
         printError("plugctl: \(what) \(socket): \(String(cString: strerror(e)))\(hint)")
         return ExitCode(ExitStatus.unavailable)
     }
