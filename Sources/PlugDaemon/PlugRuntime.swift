@@ -28,6 +28,12 @@ public final class PlugRuntime {
     var resetFailure: String?
     /// The colour currently shown on the LED lines.
     public private(set) var shownColor: LEDColor?
+    /// Keeps storms of one event out of the journal (`LogThrottle`).
+    private var throttle = LogThrottle()
+    /// While a run loop carries out a batch of events, due state writes wait for its end: a
+    /// flood of commands with `write_delay_ms = 0` costs one write per batch, not one per command,
+    /// and the button's edge behind it is not held up by thousands of fsyncs.
+    var batching = false
     /// Called with the old state just before a factory reset wipes it (the MQTT client removes
     /// the plug from Home Assistant while it still knows the old identity). It may block briefly.
     public var beforeWipe: ((PlugState) -> Void)?
@@ -94,14 +100,28 @@ public final class PlugRuntime {
     /// Feeds one input at `now` and carries out the consequences.
     public func handle(_ input: PlugMachine.Input, at now: MonotonicInstant) {
         perform(machine.handle(input, at: now), at: now)
-        if let due = storageDue, due <= now { flush(at: now) }
+        if !batching, let due = storageDue, due <= now { flush(at: now) }
+        for summary in throttle.due(at: now) { sink.record(summary) }
         updateLED(at: now)
     }
 
+    /// Records `event` in the journal (and for watchers), unless it is part of a storm.
+    func log(_ event: PlugEvent, at now: MonotonicInstant) {
+        for e in throttle.admit(event, at: now) { sink.record(e) }
+    }
+
+    /// Carries out a batch of loop events, then the state write they made due (one for all).
+    func process(_ events: [LoopEvent], at now: MonotonicInstant) {
+        batching = true
+        for event in events { process(event, at: now) }
+        batching = false
+        if let due = storageDue, due <= now { flush(at: now) }
+    }
+
     /// When the runtime next needs `handle(.tick, at:)`: a machine deadline, the LED's next
-    /// change, or a coalesced write. `nil` when idle — no timer at all.
+    /// change, a coalesced write, or a storm's summary. `nil` when idle — no timer at all.
     public func nextWake(after now: MonotonicInstant) -> MonotonicInstant? {
-        earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), storageDue)
+        earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), storageDue, throttle.nextDeadline)
     }
 
     /// When the state directory is next due: a committed reset's retry (it supersedes any
@@ -134,7 +154,7 @@ public final class PlugRuntime {
             switch effect {
             case .setRelay(let on):
                 do { try lines.relay.set(on) } catch {
-                    sink.record(PlugEvent("gpio_error", "Cannot drive the relay: \(error)", priority: .error))
+                    log(PlugEvent("gpio_error", "Cannot drive the relay: \(error)", priority: .error), at: now)
                 }
             case .save(let state):
                 pendingWrite = (state, pendingWrite?.at ?? now.advanced(by: writeDelay))
@@ -144,7 +164,7 @@ public final class PlugRuntime {
                 beforeWipe?(machine.state)
                 wipe(at: now)
             case .log(let event):
-                sink.record(event)
+                log(event, at: now)
             }
         }
     }
@@ -173,7 +193,7 @@ public final class PlugRuntime {
             try lines.show(color)
             shownColor = color
         } catch {
-            sink.record(PlugEvent("gpio_error", "Cannot drive the LED: \(error)", priority: .error))
+            log(PlugEvent("gpio_error", "Cannot drive the LED: \(error)", priority: .error), at: now)
         }
     }
 }

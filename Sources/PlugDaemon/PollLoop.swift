@@ -63,7 +63,7 @@ extension PlugRuntime {
             if fds[1].revents != 0 { break }
             let events = inbox.take()
             if events.isEmpty { handle(.tick, at: clock.now) }
-            for event in events { process(event, at: clock.now) }
+            process(events, at: clock.now)
             onUpdate?(self)
         }
         flush(at: clock.now)

@@ -87,7 +87,7 @@ extension PlugRuntime {
         switch event {
         case .input(let input): handle(input, at: now)
         case .request(let request): answer(request, at: now)
-        case .log(let event): sink.record(event)
+        case .log(let event): log(event, at: now)
         }
     }
 

@@ -74,6 +74,7 @@ import Testing
             "timing.reset_complete_s": seconds(c.timings.resetCompleteShown),
             "power.on": c.powerOn.rawValue,
             "state.write_delay_ms": "\(c.writeDelay.components.seconds * 1000 + c.writeDelay.components.attoseconds / 1_000_000_000_000_000)",
+            "state.board_id": c.boardID ?? "auto",
             "control.socket": c.controlSocket,
             "mqtt.port": "\(m.port)",
             "mqtt.ca_file": m.caFile ?? "none", "mqtt.username": m.username ?? "none", "mqtt.password_file": m.passwordFile ?? "none",

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import PlugCore
 import PlugGPIO
+import PlugPoll
 import PlugProtocol
 import PlugState
 import Synchronization
@@ -11,13 +12,17 @@ import Testing
 @testable import PlugDaemon
 
 /// A running plug on the simulated chip (real clock), serving a control socket in a temp dir.
+/// Its run loop is the daemon's own (`runPolling`) on a thread of its own, so tests that keep
+/// Swift's few cooperative threads busy meanwhile cannot starve it.
 final class ServedPlug: @unchecked Sendable {
     let gpio: SimulatedGPIO
     let dir: String
     let runDir: String
     let socketPath: String
     let server: ControlServer
-    let loop: Task<Void, Never>
+    private let stopSignals = Mutex<StopSignals?>(nil)
+    private let started = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
 
     init(timeout: Duration = .seconds(1)) throws {
         let clock = MonotonicClock()
@@ -34,16 +39,24 @@ final class ServedPlug: @unchecked Sendable {
         let events = EventBroadcaster(inner: LoggerEventSinkStub())
         let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
                                       policy: .last, writeDelay: .zero, sink: events, now: clock.now)
-        let (requests, input) = AsyncStream<ControlRequest>.makeStream()
-        server = ControlServer(path: socketPath, submit: { input.yield($0) }, events: events, maxClients: 8, timeout: timeout)
+        let inbox = LoopInbox()
+        server = ControlServer(path: socketPath, submit: { inbox.post(.request($0)) }, events: events, maxClients: 8, timeout: timeout)
         try server.start()
-        loop = Task { await runtime.run(clock: clock, requests: requests) }
+        nonisolated(unsafe) let loopRuntime = runtime   // from here on used by the loop's thread only
+        Thread.detachNewThread { [self] in
+            let signals = StopSignals()   // this thread's: it blocks SIGTERM/SIGINT here only
+            stopSignals.withLock { $0 = signals }
+            started.signal()
+            loopRuntime.runPolling(inbox: inbox, stop: signals, clock: clock)
+            finished.signal()
+        }
+        started.wait()
     }
 
     func stop() async {
         server.stop()
-        loop.cancel()
-        await loop.value
+        stopSignals.withLock { $0 }?.request()
+        finished.wait()
         try? FileManager.default.removeItem(atPath: dir)
         try? FileManager.default.removeItem(atPath: runDir)
     }

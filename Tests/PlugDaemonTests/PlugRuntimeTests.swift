@@ -31,8 +31,9 @@ final class Rig {
     /// Whether the state directory accepts writes (an SD card gone read-only, and back).
     let disk = DiskSwitch()
 
-    func start(policy: PowerOnPolicy = .last, wiring: Wiring = .named(chip: "gpiosim"), keeper: (any LineKeeper)? = nil) throws {
-        runtime = try PlugRuntime(backend: gpio, wiring: wiring, store: store(), policy: policy,
+    func start(policy: PowerOnPolicy = .last, wiring: Wiring = .named(chip: "gpiosim"), keeper: (any LineKeeper)? = nil,
+               writeDelay: Duration = .seconds(1)) throws {
+        runtime = try PlugRuntime(backend: gpio, wiring: wiring, store: store(), policy: policy, writeDelay: writeDelay,
                                   keeper: keeper, sink: sink, now: clock.now)
     }
 
