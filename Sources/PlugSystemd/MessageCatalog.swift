@@ -17,5 +17,10 @@ public enum MessageCatalog {
         "relay_adopted": "80991dcb43624f80aa8ea60ce62e8f0e",
         "relay_flood": "4f1ea31bd6bd459a82778a5f23646795",
         "relay_not_adopted": "bb486f2c2a08434a9686b00490f05b55",
+        "state_cloned": "1106b6037fac47c9874fe6493cf76001",
+        "mqtt_identity_conflict": "ce9cb58cdf884fbd855d8d1d3485a7ca",
+        "mqtt_publish_refused": "f2ff8a651af94c11ab0dc37422de28cb",
+        "mqtt_payload_too_large": "b90ca9716a9847ba9ea3ddf408cc3a36",
+        "log_suppressed": "76ea51d962374719a054f4af5cae7ed2",
     ]
 }

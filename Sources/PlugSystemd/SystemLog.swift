@@ -34,8 +34,14 @@ public final class SystemLog: EventSink, Sendable {
         self.threshold = threshold
     }
 
+    /// The most bytes of a message, and of a field's value, written: whatever an event carries
+    /// (a payload, a peer's text), one entry stays a few KB.
+    public static let messageLimit = 2048
+    public static let fieldLimit = 512
+
     public func record(_ event: PlugEvent) {
         guard event.priority <= threshold else { return }
+        let event = Self.bounded(event)
         switch destination {
         case .journal:
             Self.send(["MESSAGE=\(event.message)", "PRIORITY=\(event.priority.rawValue)", "SYSLOG_IDENTIFIER=\(identifier)"]
@@ -44,6 +50,16 @@ public final class SystemLog: EventSink, Sendable {
             var bytes = Array(line(for: event).utf8)
             _ = write(STDERR_FILENO, &bytes, bytes.count)
         }
+    }
+
+    /// `event` with its message and field values cut to `messageLimit` and `fieldLimit` bytes.
+    static func bounded(_ event: PlugEvent) -> PlugEvent {
+        var event = event
+        event.message = PlugSystemd.bounded(event.message, messageLimit)
+        for (key, value) in event.fields where value.utf8.count > fieldLimit {
+            event.fields[key] = PlugSystemd.bounded(value, fieldLimit)
+        }
+        return event
     }
 
     /// The entry's own fields: the event's, PLUG_EVENT, and MESSAGE_ID for catalogued events.
@@ -91,6 +107,19 @@ public final class SystemLog: EventSink, Sendable {
         guard fstat(STDERR_FILENO, &st) == 0 else { return false }
         return String(cString: value) == "\(st.st_dev):\(st.st_ino)"
     }
+}
+
+/// `text` cut to at most `limit` bytes of UTF-8, at a character boundary, with "…" when cut.
+func bounded(_ text: String, _ limit: Int) -> String {
+    guard text.utf8.count > limit else { return text }
+    var out = ""
+    var bytes = 0
+    for scalar in text.unicodeScalars {
+        bytes += scalar.utf8.count
+        if bytes > limit - 3 { break }
+        out.unicodeScalars.append(scalar)
+    }
+    return out + "…"
 }
 
 /// Field names become journal field names: upper case, `[A-Z0-9_]` only, not starting with `_`.

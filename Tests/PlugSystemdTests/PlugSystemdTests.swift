@@ -22,6 +22,17 @@ import PlugCore
     }
 }
 
+@Suite struct JournalBoundsTests {
+    @Test func everyMessageAndFieldIsBoundedInBytesAtACharacterBoundary() {
+        let huge = String(repeating: "é", count: 1_000_000)   // 2 MB
+        let e = SystemLog.bounded(PlugEvent("mqtt_command", huge, fields: ["PLUG_PAYLOAD": huge, "PLUG_TOPIC": "short"]))
+        #expect(e.message.utf8.count <= SystemLog.messageLimit && e.message.hasSuffix("é…"))
+        #expect(e.fields["PLUG_PAYLOAD"]!.utf8.count <= SystemLog.fieldLimit)
+        #expect(e.fields["PLUG_TOPIC"] == "short")
+        #expect(bounded("abc", 3) == "abc" && bounded("abcdef", 5) == "ab…")
+    }
+}
+
 @Suite struct MessageCatalogTests {
     let catalog = try! String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../systemd/plugd.catalog").standardized.path, encoding: .utf8)
