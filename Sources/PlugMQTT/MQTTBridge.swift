@@ -47,9 +47,10 @@ public struct MQTTBridge: Sendable {
         case message(topic: String, payload: String, retained: Bool, at: MonotonicInstant)
         /// A message longer than `maxPayload` arrived: discarded unread (`bytes` long).
         case oversized(topic: String, bytes: Int)
-        /// The broker closed the connection because another client connected with this plug's
-        /// client id ("session taken over"), `after` the connection had lasted that long.
-        case takenOver(after: Duration)
+        /// The broker ended an established connection `after` it had lasted that long: saying
+        /// that another client connected with this plug's client id (MQTT 5's "session taken
+        /// over"), or simply closing it, as brokers that do not say why (mosquitto 2.0) do then.
+        case closedByBroker(after: Duration, takenOver: Bool)
         /// The plug changed (relay, name, registration or identity).
         case plug(PlugSnapshot)
     }
@@ -95,10 +96,15 @@ public struct MQTTBridge: Sendable {
     /// Home Assistant's `online` republishes discovery at most this often (the configs are
     /// retained, so a Home Assistant that came online in between has them anyway).
     public static let announceInterval: Duration = .seconds(5)
-    /// After this many takeovers in a row, plugd says it is being fought over and backs off longer.
-    public static let takeoversReported = 3
+    /// After this many takeovers in a row (one can be a plug restarted elsewhere by hand; two
+    /// are a conflict), plugd says another client uses its identity.
+    public static let takeoversReported = 2
     /// A connection that lasts this long before it is taken over starts the count again.
     public static let conflictForgotten: Duration = .seconds(600)
+    /// A broker that closes a connection this soon after accepting it, without saying why, is
+    /// counted as a takeover: a broker restarting closes connections of any age, then refuses
+    /// new ones for a while, while one handing the identity back and forth accepts at once.
+    public static let quickClose: Duration = .seconds(60)
 
     public init(settings: MQTTSettings, plug: PlugSnapshot) {
         self.settings = settings
@@ -159,22 +165,29 @@ public struct MQTTBridge: Sendable {
             guard topic == topics.command || topic == topics.identify || topic == topics.homeAssistantStatus else { break }
             fx.append(.log(PlugEvent("mqtt_payload_too_large", "MQTT message of \(bytes) bytes on \(topic) discarded unread: plugd reads at most \(Self.maxPayload) bytes",
                                      priority: .warning, fields: ["PLUG_TOPIC": topic, "PLUG_BYTES": "\(bytes)"])))
-        case .takenOver(let lasted):
+        case .closedByBroker(let lasted, let takenOver):
+            guard takenOver || lasted < Self.quickClose else {
+                return handle(.connectionLost(reason: "the broker closed the connection"))
+            }
             connected = false
             // A connection that lasted is a new conflict, not the same one going on.
             takeovers = lasted >= Self.conflictForgotten ? 1 : takeovers + 1
             lastFailure = "taken over"
             fx.append(.reachable(false))
             let id = topics.deviceID
+            let fields = ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": id, "PLUG_TAKEOVERS": "\(takeovers)"]
             if takeovers < Self.takeoversReported {
-                fx.append(.log(PlugEvent("mqtt_taken_over", "The MQTT broker \(settings.broker) closed the connection: another client connected as \(id); reconnecting",
-                                         priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": id, "PLUG_TAKEOVERS": "\(takeovers)"])))
+                let why = takenOver ? "another client connected as \(id)" : "\(lasted.components.seconds) s after accepting it, without saying why"
+                fx.append(.log(PlugEvent("mqtt_taken_over", "The MQTT broker \(settings.broker) closed the connection: \(why); reconnecting",
+                                         priority: .warning, fields: fields)))
             } else if takeovers == Self.takeoversReported {
+                let how = takenOver ? "each takes the connection from the other"
+                    : "the broker closed the connection within seconds of accepting it"
                 fx.append(.log(PlugEvent("mqtt_identity_conflict", """
-                    Another client uses this plug's identity (\(id)) on the MQTT broker \(settings.broker): each takes the \
-                    connection from the other (\(takeovers) times in a row). Two plugs with one identity (a copied SD card?) \
-                    or a client with this id; reconnecting ever more slowly
-                    """, priority: .error, fields: ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": id, "PLUG_TAKEOVERS": "\(takeovers)"])))
+                    Another client \(takenOver ? "uses" : "most likely uses") this plug's identity (\(id)) on the MQTT broker \
+                    \(settings.broker): \(how), \(takeovers) times in a row. Two plugs with one identity (a copied SD card?) \
+                    or a client with this id; reconnecting ever more slowly (up to 5 minutes)
+                    """, priority: .error, fields: fields)))
             }
         case .plug(let new):
             let old = plug

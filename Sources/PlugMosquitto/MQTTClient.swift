@@ -204,8 +204,9 @@ public final class MQTTClient: @unchecked Sendable {
         }
         for input in inputs { handleInput(input) }
         if rc != MOSQ_ERR_SUCCESS.rawValue, self.handle != nil {
-            if brokerDisconnect == Int32(MQTT_RC_SESSION_TAKEN_OVER.rawValue) {
-                takenOver()
+            let takenOver = brokerDisconnect == Int32(MQTT_RC_SESSION_TAKEN_OVER.rawValue)
+            if bridge.connected, takenOver || (brokerDisconnect == nil && rc == MOSQ_ERR_CONN_LOST.rawValue) {
+                closedByBroker(takenOver: takenOver)
                 return
             }
             let reason = brokerDisconnect.map { "the broker closed the connection: \(Self.reasonText($0))" } ?? describe(rc)
@@ -213,13 +214,17 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
-    /// Another client connected with this plug's client id and the broker closed this
-    /// connection: retry after a backoff that grows to minutes, so two plugs with one identity
-    /// do not take the connection from each other many times a second.
-    private func takenOver() {
+    /// The broker closed an established connection. If the bridge counts it as taken over by
+    /// another client with this client id, retry after a backoff that grows to minutes, so two
+    /// plugs with one identity do not take the connection from each other many times a second.
+    private func closedByBroker(takenOver: Bool) {
         let lasted = connectedSince.map { $0.duration(to: .now) } ?? .zero
         dropHandle()
-        perform(bridge.handle(.takenOver(after: lasted)))
+        perform(bridge.handle(.closedByBroker(after: lasted, takenOver: takenOver)))
+        guard bridge.takeovers > 0 else {
+            retryAt = .now + backoff.nextDelay(random: Double.random(in: 0..<1))
+            return
+        }
         if bridge.takeovers == 1 { takeoverBackoff.reset() }
         retryAt = .now + takeoverBackoff.nextDelay(random: Double.random(in: 0..<1))
     }
@@ -237,7 +242,7 @@ public final class MQTTClient: @unchecked Sendable {
             publishForgets()
         case .connectFailed, .connectionLost:
             failed(input)
-        case .message, .plug, .oversized, .takenOver:
+        case .message, .plug, .oversized, .closedByBroker:
             perform(bridge.handle(input))
         }
     }
@@ -256,7 +261,9 @@ public final class MQTTClient: @unchecked Sendable {
         }
         mosquitto_disconnect_v5_callback_set(h) { _, obj, rc, _ in
             let client = MQTTClient.client(obj)
-            if client.useV5, rc != 0 { client.brokerDisconnect = rc }
+            // A DISCONNECT's reason code (0x04, or 0x80 and up); libmosquitto passes its own
+            // error numbers (below 0x80) here too, for a connection that just ended.
+            if client.useV5, rc == 4 || rc >= 0x80, client.brokerDisconnect == nil { client.brokerDisconnect = rc }
         }
         mosquitto_message_callback_set(h) { _, obj, message in
             guard let m = message?.pointee, let topic = m.topic else { return }

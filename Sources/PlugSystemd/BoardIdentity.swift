@@ -12,7 +12,8 @@ import PlugPOSIX
 /// application-specific id derived from it (`sd_id128_get_machine_app_specific`).
 public enum BoardIdentity {
     /// The device-tree serial-number files, the first that exists is used.
-    static let serialFiles = ["/proc/device-tree/serial-number", "/sys/firmware/devicetree/base/serial-number"]
+    /// (/sys first: the unit's ProcSubset=pid hides /proc/device-tree.)
+    static let serialFiles = ["/sys/firmware/devicetree/base/serial-number", "/proc/device-tree/serial-number"]
     /// plugd's application id for `sd_id128_get_machine_app_specific` (never change it).
     static let applicationID: [UInt8] = [0xf4, 0xcc, 0x74, 0x39, 0xb9, 0x32, 0x4d, 0x0c,
                                          0xac, 0x45, 0x54, 0xe1, 0x9d, 0x91, 0x6a, 0x31]

@@ -254,16 +254,31 @@ extension [MQTTBridge.Action] {
         var logged: [String] = []
         for _ in 0..<6 {
             _ = b.handle(.connected)
-            logged += b.handle(.takenOver(after: .seconds(2))).logged
+            logged += b.handle(.closedByBroker(after: .seconds(2), takenOver: true)).logged
         }
-        #expect(logged == ["mqtt_taken_over", "mqtt_taken_over", "mqtt_identity_conflict"])
+        #expect(logged == ["mqtt_taken_over", "mqtt_identity_conflict"])
         #expect(b.takeovers == 6)
         _ = b.handle(.connected)
-        #expect(b.handle(.takenOver(after: .seconds(3600))).logged == ["mqtt_taken_over"])
+        #expect(b.handle(.closedByBroker(after: .seconds(3600), takenOver: true)).logged == ["mqtt_taken_over"])
         #expect(b.takeovers == 1)
         _ = b.handle(.connected)
         _ = b.handle(.connectionLost(reason: "Connection reset by peer"))
         #expect(b.takeovers == 0)
+    }
+
+    @Test func aBrokerThatClosesSoonAfterAcceptingWithoutSayingWhyCountsAsATakeover() {
+        var b = MQTTBridge(settings: settings, plug: snapshot())
+        _ = b.handle(.connected)
+        // A broker restarting closes an old connection: an ordinary loss.
+        #expect(b.handle(.closedByBroker(after: .seconds(3600), takenOver: false)).logged == ["mqtt_disconnected"])
+        #expect(b.takeovers == 0)
+        var logged: [String] = []
+        for _ in 0..<3 {
+            _ = b.handle(.connected)
+            logged += b.handle(.closedByBroker(after: .seconds(1), takenOver: false)).logged
+        }
+        #expect(logged == ["mqtt_taken_over", "mqtt_identity_conflict"])
+        #expect(b.takeovers == 3)
     }
 }
 
