@@ -66,6 +66,8 @@ check "STATUS= shows the plug ($(systemctl show -p StatusText --value plugd))" \
   grep -q "relay off" <<<"$(systemctl show -p StatusText --value plugd)"
 check "GPIO backend: the libgpiod ${EXPECT_GPIOD_API:-v1} API ($(journalctl -u plugd -o cat PLUG_EVENT=gpio_backend | tail -1))" grep -q "(${EXPECT_GPIOD_API:-v1} API)" <<<"$(journalctl -u plugd -o cat PLUG_EVENT=gpio_backend)"
 check "watchdog pinged" [ "$(systemctl show -p WatchdogTimestampMonotonic --value plugd)" != 0 ]
+check "memory ceiling in force (MemoryMax=$(systemctl show -p MemoryMax --value plugd))" \
+  [ "$(systemctl show -p MemoryMax --value plugd)" = 67108864 ]
 check "control socket 0660 group plugd ($(stat -c '%G %a' /run/plugd/control.sock))" \
   [ "$(stat -c '%G %a' /run/plugd/control.sock)" = "plugd 660" ]
 
@@ -126,6 +128,8 @@ echo "== stop and restore"
 plugctl on >/dev/null
 check "systemctl stop plugd" systemctl stop plugd
 check "state saved at stop (relay on)" grep -q '"relayOn" : true' /var/lib/plugd/state.json
+check "state bound to this board ($(grep -o '"board" : "[a-z-]*:' /var/lib/plugd/state.json))" \
+  grep -Eq '"board" : "(serial|machine-id):' /var/lib/plugd/state.json
 check "state directory is private (700 plugd)" [ "$(stat -c '%U %a' /var/lib/plugd/)" = "plugd 700" ]
 systemctl start plugd
 check "relay restored on at start" relay_is 1
