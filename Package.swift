@@ -14,8 +14,9 @@
 //   PlugConfig  the config file (TOML): parsed by TOMLKit, validated key by key.
 //   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
-//   PlugSystemd   sd_notify, the fd store that keeps the relay's line through restarts, and the
-//                 journal: native entries (libsystemd) or <N> lines on stderr.
+//   PlugSystemd   sd_notify, the fd store that keeps the relay's line through restarts, the
+//                 journal: native entries (libsystemd) or <N> lines on stderr, and the board's
+//                 identity the state is bound to.
 //   PlugMQTT    the MQTT conversation as pure logic: topics, Home Assistant discovery, commands, backoff.
 //   CMosquitto  libmosquitto's C API (system library, Debian libmosquitto-dev).
 //   PlugMosquitto the MQTT client on libmosquitto, on its own thread (the edge).
