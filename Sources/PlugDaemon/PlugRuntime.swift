@@ -111,10 +111,17 @@ public final class PlugRuntime {
     }
 
     /// Carries out a batch of loop events, then the state write they made due (one for all).
+    /// A control request is the exception: it is answered only once its change is written when
+    /// the write is due (`write_delay_ms = 0`), so an acknowledged command is on disk.
     func process(_ events: [LoopEvent], at now: MonotonicInstant) {
         batching = true
         for event in events { process(event, at: now) }
         batching = false
+        flushIfDue(at: now)
+    }
+
+    /// Writes the pending state if its time has come.
+    func flushIfDue(at now: MonotonicInstant) {
         if let due = storageDue, due <= now { flush(at: now) }
     }
 

@@ -100,6 +100,7 @@ extension PlugRuntime {
             let accepted = machine.acceptsCommands
             resetFailure = nil
             handle(input, at: now)
+            flushIfDue(at: now)   // acknowledged means written, when writes are not delayed
             guard accepted else {
                 request.reply(.failure("a factory reset is in progress; try again in a few seconds"))
                 return

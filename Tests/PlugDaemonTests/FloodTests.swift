@@ -1,4 +1,6 @@
 import PlugCore
+import PlugProtocol
+import Synchronization
 import Testing
 @testable import PlugDaemon
 
@@ -14,8 +16,19 @@ import Testing
         rig.runtime.process(Self.flood, at: rig.clock.now)
         #expect(rig.disk.attempts - before == 4)   // one save: write, fsync, rename, fsync the directory
         #expect(try rig.saved()?.relayOn == rig.relay)
+        // A control request in a batch is written before it is answered: acknowledged = on disk.
+        let later = rig.clock.now.advanced(by: .seconds(10))   // past the flood guard's window
+        let writesAtReply = Mutex<Int?>(nil)
+        let disk = rig.disk
+        let batchStart = disk.attempts
+        nonisolated(unsafe) let unsafeDisk = disk
+        rig.runtime.process([.request(ControlRequest(input: .command(.toggle, source: .control)) { _ in
+            writesAtReply.withLock { $0 = unsafeDisk.attempts }
+        }), .input(.command(.toggle, source: .mqtt))], at: later)
+        #expect(writesAtReply.withLock { $0 } == batchStart + 4)   // its write, before the reply
+        #expect(disk.attempts == batchStart + 8)                   // then the batch's
         // Outside a batch (a lone command) it is still written at once.
-        rig.runtime.process([.input(.command(.toggle, source: .control))], at: rig.clock.now.advanced(by: .seconds(5)))
+        rig.runtime.process([.input(.command(.toggle, source: .control))], at: later.advanced(by: .seconds(10)))
         #expect(try rig.saved()?.relayOn == rig.relay)
     }
 
