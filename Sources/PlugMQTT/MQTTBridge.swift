@@ -102,8 +102,9 @@ public struct MQTTBridge: Sendable {
     /// A connection that lasts this long before it is taken over starts the count again.
     public static let conflictForgotten: Duration = .seconds(600)
     /// A broker that closes a connection this soon after accepting it, without saying why, is
-    /// counted as a takeover: a broker restarting closes connections of any age, then refuses
-    /// new ones for a while, while one handing the identity back and forth accepts at once.
+    /// counted as a takeover, until a connection attempt fails: a broker restarting closes
+    /// connections of any age, then refuses new ones for a while, while one handing the identity
+    /// back and forth accepts at once.
     public static let quickClose: Duration = .seconds(60)
 
     public init(settings: MQTTSettings, plug: PlugSnapshot) {
@@ -152,6 +153,9 @@ public struct MQTTBridge: Sendable {
                                      priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
         case .connectFailed(let reason):
             connected = false
+            // A broker that refuses new connections was stopping, not handing this identity to
+            // another client (which it would accept again at once).
+            takeovers = 0
             // Log a failure once, not at every retry: again only when the reason changes.
             if reason != lastFailure {
                 fx.append(.log(PlugEvent("mqtt_unreachable", "Cannot connect to the MQTT broker \(settings.broker): \(reason); retrying",
@@ -177,9 +181,14 @@ public struct MQTTBridge: Sendable {
             let id = topics.deviceID
             let fields = ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": id, "PLUG_TAKEOVERS": "\(takeovers)"]
             if takeovers < Self.takeoversReported {
-                let why = takenOver ? "another client connected as \(id)" : "\(lasted.components.seconds) s after accepting it, without saying why"
-                fx.append(.log(PlugEvent("mqtt_taken_over", "The MQTT broker \(settings.broker) closed the connection: \(why); reconnecting",
-                                         priority: .warning, fields: fields)))
+                // Without the broker's word, one early close is an ordinary loss (it may be the
+                // broker stopping); only a second in a row is called a conflict.
+                let reason = "the broker closed the connection \(lasted.components.seconds) s after accepting it"
+                fx.append(takenOver
+                    ? .log(PlugEvent("mqtt_taken_over", "The MQTT broker \(settings.broker) closed the connection: another client connected as \(id); reconnecting",
+                                     priority: .warning, fields: fields))
+                    : .log(PlugEvent("mqtt_disconnected", "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
+                                     priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
             } else if takeovers == Self.takeoversReported {
                 let how = takenOver ? "each takes the connection from the other"
                     : "the broker closed the connection within seconds of accepting it"

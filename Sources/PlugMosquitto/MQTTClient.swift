@@ -221,7 +221,9 @@ public final class MQTTClient: @unchecked Sendable {
         let lasted = connectedSince.map { $0.duration(to: .now) } ?? .zero
         dropHandle()
         perform(bridge.handle(.closedByBroker(after: lasted, takenOver: takenOver)))
-        guard bridge.takeovers > 0 else {
+        // The long backoff once the broker has said so, or a close without a reason has come
+        // soon after a connect often enough to be a conflict, not a broker restarting.
+        guard bridge.takeovers > 0, takenOver || bridge.takeovers >= MQTTBridge.takeoversReported else {
             retryAt = .now + backoff.nextDelay(random: Double.random(in: 0..<1))
             return
         }

@@ -277,8 +277,17 @@ extension [MQTTBridge.Action] {
             _ = b.handle(.connected)
             logged += b.handle(.closedByBroker(after: .seconds(1), takenOver: false)).logged
         }
-        #expect(logged == ["mqtt_taken_over", "mqtt_identity_conflict"])
+        #expect(logged == ["mqtt_disconnected", "mqtt_identity_conflict"])
         #expect(b.takeovers == 3)
+        // A broker stopped soon after a connect: the close counts, but the refused reconnect
+        // shows it was a broker going away, not a conflict.
+        _ = b.handle(.connectFailed(reason: "Connection refused"))
+        #expect(b.takeovers == 0)
+        _ = b.handle(.connected)
+        #expect(b.handle(.closedByBroker(after: .seconds(2), takenOver: false)).logged == ["mqtt_disconnected"])
+        _ = b.handle(.connectFailed(reason: "Connection refused"))
+        _ = b.handle(.connected)
+        #expect(!b.handle(.closedByBroker(after: .seconds(2), takenOver: false)).logged.contains("mqtt_identity_conflict"))
     }
 }
 
