@@ -22,15 +22,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mqttharness import Broker, Client, Plug, check, finish, mqtt_config, retained, topics, wait_for  # noqa: E402
+from mqttharness import Broker, Client, Plug, check, finish, mqtt_config, retained, start_broker, topics, wait_for  # noqa: E402
 
 
 def main():
-    if not shutil.which("mosquitto"):
-        sys.exit("mosquitto is not installed (apt-get install mosquitto; ./scripts/setup does it)")
-    work = tempfile.mkdtemp(prefix="plugd-mqtt-")
-    broker = Broker(work)
-    broker.start()
+    work, broker = start_broker("plugd-mqtt-")
     plug = Plug(os.path.join(work, "plug"), extra_config=mqtt_config(broker.port)) if os.makedirs(os.path.join(work, "plug")) is None else None
     try:
         status = plug.start()

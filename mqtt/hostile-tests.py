@@ -23,11 +23,10 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mqttharness import Broker, Client, Plug, check, finish, mqtt_config, topics, wait_for  # noqa: E402
+from mqttharness import Client, Plug, check, finish, mqtt_config, start_broker, topics, wait_for  # noqa: E402
 from plugharness import BIN, PLUGD, request  # noqa: E402
 
 PLUGCTL = os.path.join(BIN, "plugctl")
@@ -312,11 +311,7 @@ def sigpipe(work):
 
 
 def main():
-    if not shutil.which("mosquitto"):
-        sys.exit("mosquitto is not installed (apt-get install mosquitto; ./scripts/setup does it)")
-    work = tempfile.mkdtemp(prefix="plugd-hostile-")
-    broker = Broker(work)
-    broker.start()
+    work, broker = start_broker("plugd-hostile-")
     watcher = Client(broker.port)
     # --only a,b runs some sections (e.g. against an older plugd, for the "before" figures).
     only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None

@@ -133,6 +133,18 @@ def topics(identity):
             "button": f"homeassistant/button/{device}/identify/config"}
 
 
+def start_broker(prefix):
+    """A fresh work directory and a mosquitto started in it: (work, broker)."""
+    import shutil
+    import tempfile
+    if not shutil.which("mosquitto"):
+        sys.exit("mosquitto is not installed (apt-get install mosquitto; ./scripts/setup does it)")
+    work = tempfile.mkdtemp(prefix=prefix)
+    broker = Broker(work)
+    broker.start()
+    return work, broker
+
+
 def finish(work):
     """Prints the closing line, keeps `work` only if a check failed, and exits 1 then."""
     import shutil

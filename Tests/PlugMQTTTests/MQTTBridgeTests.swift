@@ -249,14 +249,17 @@ extension [MQTTBridge.Action] {
         #expect(MQTTBridge.excerpt("a\u{1}b\nc") == "a\\u{01}b\\nc")
     }
 
+    /// `n` connections, each closed by the broker 2 s after it accepted it: what was logged.
+    func closes(_ b: inout MQTTBridge, _ n: Int, takenOver: Bool) -> [String] {
+        (0..<n).flatMap { _ in
+            _ = b.handle(.connected)
+            return b.handle(.closedByBroker(after: .seconds(2), takenOver: takenOver)).logged
+        }
+    }
+
     @Test func takeoversAreReportedAsAnIdentityConflictOnce() {
         var b = MQTTBridge(settings: settings, plug: snapshot())
-        var logged: [String] = []
-        for _ in 0..<6 {
-            _ = b.handle(.connected)
-            logged += b.handle(.closedByBroker(after: .seconds(2), takenOver: true)).logged
-        }
-        #expect(logged == ["mqtt_taken_over", "mqtt_identity_conflict"])
+        #expect(closes(&b, 6, takenOver: true) == ["mqtt_taken_over", "mqtt_identity_conflict"])
         #expect(b.takeovers == 6)
         _ = b.handle(.connected)
         #expect(b.handle(.closedByBroker(after: .seconds(3600), takenOver: true)).logged == ["mqtt_taken_over"])
@@ -272,12 +275,7 @@ extension [MQTTBridge.Action] {
         // A broker restarting closes an old connection: an ordinary loss.
         #expect(b.handle(.closedByBroker(after: .seconds(3600), takenOver: false)).logged == ["mqtt_disconnected"])
         #expect(b.takeovers == 0)
-        var logged: [String] = []
-        for _ in 0..<3 {
-            _ = b.handle(.connected)
-            logged += b.handle(.closedByBroker(after: .seconds(1), takenOver: false)).logged
-        }
-        #expect(logged == ["mqtt_disconnected", "mqtt_identity_conflict"])
+        #expect(closes(&b, 3, takenOver: false) == ["mqtt_disconnected", "mqtt_identity_conflict"])
         #expect(b.takeovers == 3)
         // A broker stopped soon after a connect: the close counts, but the refused reconnect
         // shows it was a broker going away, not a conflict.
