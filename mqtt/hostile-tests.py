@@ -5,7 +5,7 @@ plugd and plugctl binaries (PLUGD_BIN, default .build/debug), headless on the si
     mqtt/hostile-tests.py            the checks
     mqtt/hostile-tests.py --figures  the checks, then the figures docs/benchmarks.md quotes
     mqtt/hostile-tests.py --only oversized,flood   some sections: oversized, clones, flood,
-                                     online, config, sigpipe
+                                     online, v311, config, sigpipe
 
 Checks: a 64 MiB MQTT message on each subscribed topic costs no memory and moves nothing, a
 longer-than-a-command one is logged with its size; a state directory copied to another board
@@ -13,7 +13,8 @@ becomes a new plug, and two plugs that do share one identity back off and say wh
 taking the connection from each other many times a second; 10,000 commands in about 2 s leave a
 readable journal, and the button and `plugctl status` stay responsive through them, whatever
 state.write_delay_ms; 1,000 Home Assistant `online` messages republish discovery once;
-`--check-config` refuses what cannot work and plugd never deletes a file at control.socket;
+a broker without MQTT 5 is spoken to in 3.1.1; `--check-config` refuses what cannot work and
+plugd never deletes a file at control.socket;
 plugctl never dies of SIGPIPE when every slot is taken.
 
 Prints one line per check and a closing line "N passed, N failed"; exits 1 if any failed."""
@@ -283,6 +284,48 @@ def careless_config(work):
               and os.path.getsize(target) > 0, target)
 
 
+def old_broker(work):
+    """A broker that speaks only MQTT 3.1.1 (as mosquitto before 1.6 did): it answers an MQTT 5
+    CONNECT with 3.1.1's "unacceptable protocol version" and accepts a 3.1.1 one. A few lines of
+    socket code stand in for it: no such broker is packaged here."""
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    levels = []
+
+    def drain(conn):   # reads what plugd sends (publishes, subscriptions) until it closes
+        while conn.recv(4096):
+            pass
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            head = conn.recv(5 + 6 + 1)   # fixed header (at most 5), "\0\4MQTT", the level
+            level = head[head.index(b"MQTT") + 4] if b"MQTT" in head else None
+            levels.append(level)
+            conn.sendall(b"\x20\x02\x00" + (b"\x00" if level == 4 else b"\x01"))
+            if level != 4:
+                conn.close()
+                continue
+            threading.Thread(target=drain, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    plug = new_plug(work, "old-broker", server.getsockname()[1])
+    try:
+        plug.start()
+        check("a broker with no MQTT 5: plugd connects with 3.1.1", wait_for(lambda: plug.status().get("broker") == "connected", 10),
+              (levels, plug.tail()))
+        check("... after one MQTT 5 attempt, and says so once in the journal",
+              levels[:2] == [5, 4] and plug.log_count("PLUG_EVENT=mqtt_protocol") == 1, (levels, plug.tail()))
+    finally:
+        plug.stop()
+        server.close()
+
+
 def sigpipe(work):
     plug = new_plug(work, "busy", 1883)
     with open(plug.config) as f:
@@ -329,6 +372,8 @@ def main():
     finally:
         watcher.close()
         broker.stop()
+    if run("v311"):
+        old_broker(work)
     if run("config"):
         careless_config(work)
     if run("sigpipe"):
