@@ -46,3 +46,26 @@ import PlugCore
         #expect(Set(MessageCatalog.ids.values).count == MessageCatalog.ids.count)   // no id used twice
     }
 }
+
+@Suite struct BoardIdentityTests {
+    @Test func aDeviceTreeSerialIsReadUpToItsNulAndOnlyIfPrintable() {
+        #expect(BoardIdentity.printable(Array("10000000abcdef01\0".utf8)) == "10000000abcdef01")
+        #expect(BoardIdentity.printable([0, 0]) == nil)
+        #expect(BoardIdentity.printable(Array("bad serial\0".utf8)) == nil)
+        #expect(BoardIdentity.printable([0xff, 0xfe, 0]) == nil)
+    }
+
+    @Test func theConfiguredIdWinsAndEachSourceIsNamed() {
+        #expect(BoardIdentity.current(configured: "plug-7") == "config:plug-7")
+        // On this machine: a serial number if it has a device tree with one, else the machine
+        // id, as plugd's application-specific id (never the machine id itself).
+        let found = BoardIdentity.current()
+        let machineID = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let found, found.hasPrefix("machine-id:") {
+            #expect(found.count == "machine-id:".count + 32)
+            #expect(found != "machine-id:" + (machineID ?? ""))
+            #expect(BoardIdentity.current() == found)   // stable
+        }
+        for board in ["serial:1", "machine-id:ab", "config:x"] { #expect(PlugState.source(ofBoard: board) != "an unknown source") }
+    }
+}
