@@ -303,16 +303,10 @@ public final class MQTTClient: @unchecked Sendable {
         if rc == MOSQ_ERR_SUCCESS.rawValue, let user = settings.username {
             var password: String?
             if let file = settings.passwordFile {
-                let read: Result<String, any Error>
                 do {
-                    read = MQTTSettings.password(inFile: try SmallFile.read(file, limit: MQTTSettings.fileLimit)).mapError { $0 }
+                    password = try MQTTSettings.password(inFile: try SmallFile.read(file, limit: MQTTSettings.fileLimit)).get()
                 } catch {
-                    read = .failure(error)
-                }
-                switch read {
-                case .success(let p): password = p
-                case .failure(let problem):
-                    failed(.connectFailed(reason: "the password file \(file) \(problem)"))
+                    failed(.connectFailed(reason: "the password file \(file) \(error)"))
                     return
                 }
             }
