@@ -100,7 +100,7 @@ public final class PlugRuntime {
     /// Feeds one input at `now` and carries out the consequences.
     public func handle(_ input: PlugMachine.Input, at now: MonotonicInstant) {
         perform(machine.handle(input, at: now), at: now)
-        if !batching, let due = storageDue, due <= now { flush(at: now) }
+        if !batching { flushIfDue(at: now) }
         for summary in throttle.due(at: now) { sink.record(summary) }
         updateLED(at: now)
     }

@@ -337,8 +337,8 @@ public final class MQTTClient: @unchecked Sendable {
             callbacks.append(.connected)
             return
         }
-        let unsupported = useV5 ? rc == Int32(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue) : false
-        if unsupported || (useV5 && rc == 1) {   // 1: a 3.1.1 broker's "unacceptable protocol version"
+        // MQTT 5's "unsupported protocol version", or 1: a 3.1.1 broker's "unacceptable protocol version".
+        if useV5, rc == Int32(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue) || rc == 1 {
             useV5 = false
             retryNow = true
             output(.log(PlugEvent("mqtt_protocol", """
@@ -353,8 +353,12 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// An MQTT 5 reason code as libmosquitto words it.
     static func reasonText(_ code: Int32) -> String {
-        let text = String(cString: mosquitto_reason_string(code))
-        return text.hasSuffix(".") ? String(text.dropLast()) : text
+        clause(String(cString: mosquitto_reason_string(code)))
+    }
+
+    /// libmosquitto's text, without its closing full stop, to stand inside a sentence.
+    static func clause(_ text: String) -> String {
+        text.hasSuffix(".") ? String(text.dropLast()) : text
     }
 
     /// The connection failed or was lost: drop the handle, tell the bridge, retry after a backoff.
@@ -374,8 +378,9 @@ public final class MQTTClient: @unchecked Sendable {
                 for topic in topics where handle != nil {
                     let rc = mosquitto_subscribe(handle, nil, topic, 1)
                     if rc != MOSQ_ERR_SUCCESS.rawValue, rc != MOSQ_ERR_NO_CONN.rawValue {
-                        output(.log(PlugEvent("mqtt_subscribe_failed", "Cannot subscribe to \(topic): \(describe(rc)); commands on it will not arrive",
-                                              priority: .error, fields: ["PLUG_TOPIC": topic, "PLUG_REASON": describe(rc)])))
+                        let reason = describe(rc)
+                        output(.log(PlugEvent("mqtt_subscribe_failed", "Cannot subscribe to \(topic): \(reason); commands on it will not arrive",
+                                              priority: .error, fields: ["PLUG_TOPIC": topic, "PLUG_REASON": reason])))
                     }
                 }
             case .command(let c): output(.command(c))
@@ -398,8 +403,9 @@ public final class MQTTClient: @unchecked Sendable {
         let rc = mosquitto_publish(handle, &mid, m.topic, Int32(m.payload.utf8.count), m.payload, m.qos, m.retain)
         guard rc == MOSQ_ERR_SUCCESS.rawValue else {
             if rc != MOSQ_ERR_NO_CONN.rawValue {
-                output(.log(PlugEvent("mqtt_publish_failed", "Cannot publish to \(m.topic): \(describe(rc))",
-                                      priority: .warning, fields: ["PLUG_TOPIC": m.topic, "PLUG_REASON": describe(rc)])))
+                let reason = describe(rc)
+                output(.log(PlugEvent("mqtt_publish_failed", "Cannot publish to \(m.topic): \(reason)",
+                                      priority: .warning, fields: ["PLUG_TOPIC": m.topic, "PLUG_REASON": reason])))
             }
             return nil
         }
@@ -484,6 +490,6 @@ public final class MQTTClient: @unchecked Sendable {
             return "the broker did not answer within the keepalive interval (\(settings.keepalive) s)"
         }
         let text = rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(errno)) : String(cString: mosquitto_strerror(rc))
-        return text.hasSuffix(".") ? String(text.dropLast()) : text
+        return Self.clause(text)
     }
 }

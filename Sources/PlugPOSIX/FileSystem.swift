@@ -37,6 +37,19 @@ public enum FileSystem {
             case .symbolicLink: "a symbolic link"
             }
         }
+
+        /// The type in a `stat` result's `st_mode`.
+        public init(mode: mode_t) {
+            switch mode & S_IFMT {
+            case S_IFREG: self = .regular
+            case S_IFDIR: self = .directory
+            case S_IFSOCK: self = .socket
+            case S_IFIFO: self = .fifo
+            case S_IFCHR: self = .characterDevice
+            case S_IFBLK: self = .blockDevice
+            default: self = .symbolicLink
+            }
+        }
     }
 
     /// The type of what is at `path` (`stat(2)`; `lstat(2)` with `followLinks: false`), `nil` if
@@ -44,21 +57,7 @@ public enum FileSystem {
     public static func type(of path: String, followLinks: Bool = true) -> FileType? {
         var st = stat()
         guard (followLinks ? stat(path, &st) : lstat(path, &st)) == 0 else { return nil }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return .regular
-        case S_IFDIR: return .directory
-        case S_IFSOCK: return .socket
-        case S_IFIFO: return .fifo
-        case S_IFCHR: return .characterDevice
-        case S_IFBLK: return .blockDevice
-        default: return .symbolicLink
-        }
-    }
-
-    /// The size in bytes of the file at `path`, `nil` if there is none.
-    public static func size(of path: String) -> Int? {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_size) : nil
+        return FileType(mode: st.st_mode)
     }
 
     /// The names in a directory, sorted, without `.` and `..`.

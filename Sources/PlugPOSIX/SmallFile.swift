@@ -34,9 +34,8 @@ public enum SmallFile {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .unreadable(.current) }
-        guard st.st_mode & S_IFMT == S_IFREG else {
-            throw .notRegular(FileSystem.type(of: path) ?? .characterDevice)
-        }
+        let type = FileSystem.FileType(mode: st.st_mode)
+        guard type == .regular else { throw .notRegular(type) }
         guard Int(st.st_size) <= limit else { throw .tooLarge(size: Int(st.st_size), limit: limit) }
         do {
             let bytes = try FileDescriptor(rawValue: fd).readAll()
