@@ -11,7 +11,8 @@
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
 //   PlugLibgpiod  the real GPIO backend on libgpiod: the v1 or the v2 API, whichever is installed.
-//   PlugConfig  the config file (TOML): parsed by TOMLKit, validated key by key.
+//   CTOMLDocument toml++ (Debian libtomlplusplus-dev, header-only) behind a small C interface.
+//   PlugConfig  the config file (TOML): parsed by toml++, validated key by key.
 //   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
 //   PlugSystemd   sd_notify, the fd store that keeps the relay's line through restarts, the
@@ -53,7 +54,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(name: "PlugCore"),
@@ -77,7 +77,8 @@ let package = Package(
         .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore", "PlugPoll", "PlugPOSIX"]),
-        .target(name: "PlugConfig", dependencies: ["PlugCore", "PlugGPIO", "PlugMQTT", "PlugPOSIX", "TOMLKit"]),
+        .target(name: "CTOMLDocument"),
+        .target(name: "PlugConfig", dependencies: ["CTOMLDocument", "PlugCore", "PlugGPIO", "PlugMQTT", "PlugPOSIX"]),
         .target(
             name: "PlugDaemon",
             dependencies: [
@@ -88,7 +89,7 @@ let package = Package(
             name: "plugd",
             dependencies: [
                 "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugLibgpiod", "PlugConfig",
-                "PlugSystemd", "PlugProtocol", "PlugMQTT", "PlugMosquitto", "PlugPoll",
+                "PlugSystemd", "PlugProtocol", "PlugMQTT", "PlugMosquitto", "PlugPoll", "PlugPOSIX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -107,5 +108,6 @@ let package = Package(
         .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugPoll"]),
         .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore"]),
         .testTarget(name: "PlugPOSIXTests", dependencies: ["PlugPOSIX"]),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

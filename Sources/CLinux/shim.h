@@ -1,6 +1,8 @@
 // Linux interfaces that Swift's Glibc module does not export.
 #include <linux/gpio.h>
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -8,6 +10,10 @@
 // ppoll(2): <poll.h> declares it only under _GNU_SOURCE, which Swift's Glibc module is built
 // without. The C library has it on every Linux plugd runs on.
 int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask);
+
+// pthread_setname_np(3) and sem_clockwait(3) (glibc 2.30 and later): also _GNU_SOURCE only.
+int pthread_setname_np(pthread_t thread, const char *name);
+int sem_clockwait(sem_t *sem, clockid_t clock, const struct timespec *abstime);
 
 // The GPIO character device's v2 ioctls (Linux 5.10 and later). ioctl(2) is variadic, which
 // Swift cannot call, and its request numbers are function-like macros, which Swift cannot import.

@@ -1,9 +1,7 @@
-import Foundation
 import PlugCore
 import PlugGPIO
 import PlugMQTT
 import PlugPOSIX
-import TOMLKit
 
 /// plugd's configuration (`/etc/plugd/plugd.toml`): wiring, timings, power-on policy, state and
 /// control settings. Read-only to the daemon; never wiped by a reset.
@@ -70,18 +68,18 @@ public struct PlugConfig: Sendable, Equatable {
 
     /// Parses and validates TOML `text` (`file` names it in errors).
     public static func parse(_ text: String, file: String) throws -> PlugConfig {
-        if let line = headerTOMLKitCannotParse(text) {
+        if let line = headerTOMLCannotParse(text) {
             throw ConfigErrors([ConfigError(file: file, key: nil,
                                             reason: "line \(line): a table header must start with a name, like [relay]")])
         }
         let root: TOMLTable
         do {
-            root = try TOMLTable(string: text)
-        } catch let e as TOMLParseError {
+            root = try TOMLTable(parsing: text)
+        } catch let e as TOMLSyntaxError {
             // toml++ quotes the text it choked on as it is, line breaks included: escape them
             // so the error stays one line.
-            let message = e.description.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
-            throw ConfigErrors([ConfigError(file: file, key: nil, reason: "line \(e.source.begin.line): \(message)")])
+            let message = e.message.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
+            throw ConfigErrors([ConfigError(file: file, key: nil, reason: "line \(e.line): \(message)")])
         }
         var r = ConfigReader(file: file, root: root)
         let config = r.read()
@@ -92,12 +90,12 @@ public struct PlugConfig: Sendable, Equatable {
 
 extension PlugConfig {
     /// The first line that is a table header whose name does not start with a key character or
-    /// a quote: `[`, `[ # note`, `[.relay]`, `[[`. toml++ (inside TOMLKit) does not report these;
+    /// a quote: `[`, `[ # note`, `[.relay]`, `[[`. toml++ (3.3 and 3.4) does not report these;
     /// it fails an assertion and aborts the process, in release builds too. The config fuzzer
     /// (faults/corpus.py) found it. So plugd finds such a line first and reports it as a syntax
     /// error. No config plugd accepts is affected: no key takes an array or a multi-line string,
     /// so in a valid plugd config every line that starts with `[` is a table header.
-    static func headerTOMLKitCannotParse(_ text: String) -> Int? {
+    static func headerTOMLCannotParse(_ text: String) -> Int? {
         func isBlank(_ c: Character) -> Bool { c == " " || c == "\t" }
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var rest = line.drop(while: isBlank)
@@ -277,7 +275,7 @@ struct ConfigReader {
         return p
     }
 
-    func value(_ table: String, _ key: String) -> (any TOMLValueConvertible)? {
+    func value(_ table: String, _ key: String) -> TOMLValue? {
         root[table]?.table?[key]
     }
 
@@ -307,10 +305,15 @@ struct ConfigReader {
         guard let v = value(table, key) else { return nil }
         guard let d = v.double ?? v.int.map(Double.init) else { fail("\(table).\(key)", "must be a number of seconds"); return nil }
         guard range.contains(d) else {
-            fail("\(table).\(key)", "must be between \(range.lowerBound.formatted()) and \(range.upperBound.formatted()) seconds (got \(d.formatted()))")
+            fail("\(table).\(key)", "must be between \(shown(range.lowerBound)) and \(shown(range.upperBound)) seconds (got \(shown(d)))")
             return nil
         }
         return .milliseconds(Int64((d * 1000).rounded()))
+    }
+
+    /// A number as a person writes it: `600`, `0.5`.
+    func shown(_ d: Double) -> String {
+        if d == d.rounded(), abs(d) < 1e15 { "\(Int64(d))" } else { "\(d)" }
     }
 
     mutating func choice<T: RawRepresentable & CaseIterable>(_ table: String, _ key: String, _: T.Type) -> T?

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the relay does at power-on (spec: "Power-on policy").
 public enum PowerOnPolicy: String, Sendable, Codable, CaseIterable {

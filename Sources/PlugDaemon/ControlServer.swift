@@ -1,9 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugCore
 import PlugPOSIX
+import PlugPoll
 import PlugProtocol
 import Synchronization
 
@@ -77,7 +82,7 @@ public final class ControlServer: Sendable {
             throw ControlServerError("bind", path, e)
         }
         listener.store(fd, ordering: .releasing)
-        Thread.detachNewThread { [self] in acceptLoop(fd) }
+        PlugThread.detach(name: "control") { [self] in acceptLoop(fd) }
     }
 
     /// Stops accepting and removes the socket.
@@ -107,7 +112,7 @@ public final class ControlServer: Sendable {
             }
             active.add(1, ordering: .relaxed)
             idle.withLock { $0[client] = MonotonicClock().now }
-            Thread.detachNewThread { [self] in
+            PlugThread.detach(name: "control client") { [self] in
                 serve(client)
                 idle.withLock { _ = $0.removeValue(forKey: client) }
                 close(client)
@@ -168,12 +173,12 @@ public final class ControlServer: Sendable {
             return
         }
         let reply = Mutex<ControlReply?>(nil)
-        let done = DispatchSemaphore(value: 0)
+        let done = Semaphore()
         submit(ControlRequest(input: input) { r in
             reply.withLock { $0 = r }
             done.signal()
         })
-        guard done.wait(timeout: .now() + .seconds(Int(timeout.components.seconds))) == .success,
+        guard done.wait(timeout: timeout),
               let answer = reply.withLock({ $0 }) else {
             send(fd, ControlProtocol.line(ControlReply.failure("the daemon did not answer in time")))
             return
@@ -188,7 +193,7 @@ public final class ControlServer: Sendable {
         // Another thread waits for the client to hang up (read returns 0) and ends the stream.
         var tv = timeval(tv_sec: 0, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        Thread.detachNewThread {
+        PlugThread.detach(name: "watch hangup") {
             var byte: UInt8 = 0
             while recv(fd, &byte, 1, 0) > 0 {}
             subscription.close()

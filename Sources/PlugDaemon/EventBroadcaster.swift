@@ -1,5 +1,5 @@
-import Dispatch
 import PlugCore
+import PlugPoll
 import Synchronization
 
 /// An `EventSink` that passes every event to an inner sink (the journal) and to any number of
@@ -13,7 +13,7 @@ public final class EventBroadcaster: EventSink, Sendable {
     public final class Subscription: Sendable {
         private let state = Mutex<(events: [PlugEvent], skipped: Int, closed: Bool)>(([], 0, false))
         /// Signalled at least once per event offered, and once at close.
-        private let available = DispatchSemaphore(value: 0)
+        private let available = Semaphore()
         private let limit: Int
 
         init(limit: Int) { self.limit = limit }

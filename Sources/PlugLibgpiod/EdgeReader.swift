@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugGPIO
 import PlugPoll
 import Synchronization
@@ -13,7 +17,7 @@ import Synchronization
 final class EdgeReader: @unchecked Sendable {
     private let eventFD: Int32
     private let stopPipe = WakePipe()
-    private let stopped = DispatchSemaphore(value: 0)
+    private let stopped = Semaphore()
     private let started = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
 
@@ -28,7 +32,7 @@ final class EdgeReader: @unchecked Sendable {
                finished: @escaping @Sendable () -> Void) {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let eventFD = self.eventFD, stopPipe = self.stopPipe, stopped = self.stopped
-        Thread.detachNewThread {
+        PlugThread.detach(name: "button") {
             var fds = [pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopPipe.fd, events: Int16(POLLIN), revents: 0)]
             loop: while true {
                 fds[0].revents = 0

@@ -2,7 +2,11 @@
 import Glibc
 #endif
 import CLinux
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugGPIO
 import PlugPOSIX
 import Synchronization
@@ -85,7 +89,7 @@ final class KernelLineRequest: OutputLine, @unchecked Sendable {
         var chip: String?
         var lines: [UInt32] = []
         for row in fdinfo.split(separator: "\n") {
-            let parts = row.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = row.split(separator: ":", maxSplits: 1).map(\.trimmed)
             guard parts.count == 2 else { continue }
             switch parts[0] {
             case "gpio-chip": chip = parts[1]

@@ -3,7 +3,11 @@
 import Glibc
 #endif
 import CGPIOD
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugCore
 import PlugGPIO
 import PlugPOSIX
@@ -143,7 +147,7 @@ final class LineHandle: @unchecked Sendable {
 final class LibgpiodOutputGroup: OutputGroup, @unchecked Sendable {
     private let chip: OpaquePointer
     private var bulkStorage: gpiod_line_bulk
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private let closed = Atomic<Bool>(false)
     private let description: String
 
@@ -157,17 +161,13 @@ final class LibgpiodOutputGroup: OutputGroup, @unchecked Sendable {
     func set(_ values: [Bool]) throws {
         guard !closed.load(ordering: .acquiring) else { throw GPIOError.io("\(description) was released") }
         let ints = values.map { Int32($0 ? 1 : 0) }
-        lock.lock()
-        let result = gpiod_line_set_value_bulk(&bulkStorage, ints)
-        lock.unlock()
+        let result = lock.withLock { _ in gpiod_line_set_value_bulk(&bulkStorage, ints) }
         if result != 0 { throw GPIOError.io("setting \(description): \(String(cString: strerror(errno)))") }
     }
 
     func release() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        lock.lock()
-        gpiod_line_release_bulk(&bulkStorage)
-        lock.unlock()
+        lock.withLock { _ in gpiod_line_release_bulk(&bulkStorage) }
         gpiod_chip_close(chip)
     }
 }

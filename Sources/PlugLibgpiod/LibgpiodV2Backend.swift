@@ -3,7 +3,11 @@
 import Glibc
 #endif
 import CGPIOD
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugCore
 import PlugGPIO
 import PlugPOSIX
@@ -164,7 +168,7 @@ final class V2Outputs: OutputGroup, @unchecked Sendable {
     private let request: OpaquePointer
     private let offsets: [UInt32]
     private let description: String
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var released = false
 
     init(request: OpaquePointer, offsets: [UInt32], description: String) {
@@ -175,20 +179,20 @@ final class V2Outputs: OutputGroup, @unchecked Sendable {
 
     func set(_ values: [Bool]) throws {
         let levels = values.map { $0 ? GPIOD_LINE_VALUE_ACTIVE : GPIOD_LINE_VALUE_INACTIVE }
-        lock.lock()
-        defer { lock.unlock() }
-        guard !released else { throw GPIOError.io("\(description) was released") }
-        if gpiod_line_request_set_values_subset(request, offsets.count, offsets, levels) != 0 {
-            throw GPIOError.io("setting \(description): \(String(cString: strerror(errno)))")
+        try lock.withLock { _ in
+            guard !released else { throw GPIOError.io("\(description) was released") }
+            if gpiod_line_request_set_values_subset(request, offsets.count, offsets, levels) != 0 {
+                throw GPIOError.io("setting \(description): \(String(cString: strerror(errno)))")
+            }
         }
     }
 
     func release() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !released else { return }
-        released = true
-        gpiod_line_request_release(request)
+        lock.withLock { _ in
+            guard !released else { return }
+            released = true
+            gpiod_line_request_release(request)
+        }
     }
 }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Home Assistant's MQTT discovery configs for a plug: a switch for the relay and a button that
 /// identifies the plug. Published retained; an empty retained config removes the entity.
@@ -6,11 +10,11 @@ public enum HomeAssistantDiscovery {
     /// The switch's config.
     public static func switchConfig(_ topics: MQTTTopics, name: String) -> String {
         json([
-            "name": NSNull(),   // the entity takes the device's name
-            "unique_id": topics.uniqueID + "_relay",
+            "name": .null,   // the entity takes the device's name
+            "unique_id": .string(topics.uniqueID + "_relay"),
             "device_class": "outlet",
-            "command_topic": topics.command,
-            "state_topic": topics.state,
+            "command_topic": .string(topics.command),
+            "state_topic": .string(topics.state),
             "payload_on": "ON",
             "payload_off": "OFF",
             "state_on": "ON",
@@ -25,34 +29,65 @@ public enum HomeAssistantDiscovery {
     public static func buttonConfig(_ topics: MQTTTopics, name: String) -> String {
         json([
             "name": "Identify",
-            "unique_id": topics.uniqueID + "_identify",
+            "unique_id": .string(topics.uniqueID + "_identify"),
             "device_class": "identify",
             "entity_category": "config",
-            "command_topic": topics.identify,
+            "command_topic": .string(topics.identify),
             "payload_press": "PRESS",
             "qos": 1,
             "retain": false,
         ].merging(common(topics, name: name)) { a, _ in a })
     }
 
-    private static func common(_ topics: MQTTTopics, name: String) -> [String: Any] {
+    private static func common(_ topics: MQTTTopics, name: String) -> [String: JSONValue] {
         [
-            "availability_topic": topics.availability,
+            "availability_topic": .string(topics.availability),
             "payload_available": "online",
             "payload_not_available": "offline",
             "device": [
-                "identifiers": [topics.uniqueID],
-                "name": name,
+                "identifiers": [.string(topics.uniqueID)],
+                "name": .string(name),
                 "manufacturer": "plugd",
                 "model": "plugd smart plug",
-            ] as [String: Any],
+            ],
             "origin": ["name": "plugd", "url": "https://github.com/plugd/plugd"],
         ]
     }
 
-    private static func json(_ object: [String: Any]) -> String {
-        // Only strings, numbers, booleans, NSNull, arrays and dictionaries: always encodable.
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+    private static func json(_ object: [String: JSONValue]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Only strings, numbers, booleans, null, arrays and objects: always encodable.
+        return String(decoding: try! encoder.encode(object), as: UTF8.self)
+    }
+}
+
+/// A JSON value for the discovery configs, encoded by `JSONEncoder`.
+enum JSONValue: Encodable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral
+{
+    case null
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(stringLiteral value: String) { self = .string(value) }
+    init(integerLiteral value: Int) { self = .int(value) }
+    init(booleanLiteral value: Bool) { self = .bool(value) }
+    init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
+    init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .string(let s): try c.encode(s)
+        case .int(let i): try c.encode(i)
+        case .bool(let b): try c.encode(b)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
     }
 }

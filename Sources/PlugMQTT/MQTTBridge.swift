@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugCore
 
 /// What the MQTT side knows of the plug: enough to name it, announce it and report the relay.
@@ -235,7 +239,7 @@ public struct MQTTBridge: Sendable {
     }
 
     private mutating func received(topic: String, payload: String, retained: Bool, at now: MonotonicInstant, _ fx: inout [Action]) {
-        let text = payload.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = payload.trimmed
         if topic == topics.homeAssistantStatus {
             // Home Assistant restarted: it forgot non-retained state, so announce again. A retained
             // `online` arrives on every subscribe, right after plugd announced itself anyway. A

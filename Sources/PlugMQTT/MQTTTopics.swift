@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The topics of one plug, all derived from its identity, so a factory reset (a new identity)
 /// makes a new device on the broker and in Home Assistant.
@@ -23,7 +27,7 @@ public struct MQTTTopics: Sendable, Equatable {
     public let homeAssistantStatus: String
 
     public init(settings: MQTTSettings, identity: UUID) {
-        let hex = identity.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let hex = identity.uuidString.lowercased().filter { $0 != "-" }
         deviceID = "plugd-" + hex.prefix(12)
         uniqueID = "plugd_" + hex
         let base = "\(settings.topicPrefix)/\(deviceID)"

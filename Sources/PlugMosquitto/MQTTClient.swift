@@ -2,7 +2,11 @@
 import Glibc
 #endif
 import CMosquitto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugCore
 import PlugMQTT
 import PlugPOSIX
@@ -39,8 +43,7 @@ public final class MQTTClient: @unchecked Sendable {
     private let output: @Sendable (MQTTOutput) -> Void
     private let inbox = Mutex(Requests())
     private let wakeUp = WakePipe()
-    private var thread: Thread?
-    private let finished = DispatchSemaphore(value: 0)
+    private let finished = Semaphore()
 
     // Owned by the client thread.
     private var bridge: MQTTBridge
@@ -104,13 +107,10 @@ public final class MQTTClient: @unchecked Sendable {
 
     /// Starts the client thread: it connects at once and keeps reconnecting until `stop()`.
     public func start() {
-        let t = Thread { [self] in
+        PlugThread.detach(name: "mqtt") { [self] in
             run()
             finished.signal()
         }
-        t.name = "mqtt"
-        thread = t
-        t.start()
     }
 
     /// The plug changed: publish what differs (relay, discovery), or reconnect as a new device.
@@ -125,14 +125,14 @@ public final class MQTTClient: @unchecked Sendable {
     /// (while plugd runs).
     public func forget(_ plug: PlugSnapshot, timeout: Duration) -> Bool {
         let result = Mutex<Bool?>(nil)
-        let answered = DispatchSemaphore(value: 0)
+        let answered = Semaphore()
         let forget = Forget(messages: MQTTBridge.forgetting(plug, settings: settings)) { ok in
             result.withLock { if $0 == nil { $0 = ok } }
             answered.signal()
         }
         inbox.withLock { $0.forgets.append(forget) }
         wakeUp.wake()
-        _ = answered.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
+        _ = answered.wait(timeout: timeout)
         return result.withLock { $0 } ?? false
     }
 
@@ -141,7 +141,7 @@ public final class MQTTClient: @unchecked Sendable {
     public func stop(timeout: Duration = .seconds(2)) {
         inbox.withLock { $0.stop = true }
         wakeUp.wake()
-        _ = finished.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
+        _ = finished.wait(timeout: timeout)
     }
 
     // MARK: - The client thread

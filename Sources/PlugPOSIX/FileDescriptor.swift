@@ -51,6 +51,16 @@ public struct FileDescriptor: Sendable {
         }
     }
 
+    /// Standard output and standard error.
+    public static let standardOutput = FileDescriptor(rawValue: STDOUT_FILENO)
+    public static let standardError = FileDescriptor(rawValue: STDERR_FILENO)
+
+    /// Writes `text` whole, or as much as the reader takes: for messages to a terminal or a log,
+    /// where a closed or full output is nothing to act on.
+    public func write(_ text: String) {
+        try? writeAll(Array(text.utf8))
+    }
+
     /// `fsync(2)`: the file's data (or the directory's entries) on stable storage.
     public func sync() throws {
         _ = try retryingEINTR { fsync(rawValue) }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugCore
 
 /// The plug's state directory (`/var/lib/plugd`): one state file written atomically, a

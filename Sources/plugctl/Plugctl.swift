@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugProtocol
 #if canImport(Glibc)
 import Glibc
@@ -69,13 +73,18 @@ struct Connection: ParsableArguments {
                  ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
                  ("button", s.buttonHeld ? "held" : "released")]
         if let broker = s.broker { rows.append(("mqtt", broker)) }
-        return rows.map { $0.0.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.1 }.joined(separator: "\n")
+        return rows.map { $0.0 + String(repeating: " ", count: max(1, 11 - $0.0.count)) + $0.1 }.joined(separator: "\n")
     }
 
+    /// The local time now, `HH:mm:ss.SSS` (localtime_r reads the zone from /etc/localtime and TZ).
     static func timestamp() -> String {
-        let f = DateFormatter()
-        f.dateFormat = "HH:mm:ss.SSS"
-        return f.string(from: Date())
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var t = tm()
+        localtime_r(&now.tv_sec, &t)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let ms = Int(now.tv_nsec / 1_000_000)
+        return "\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
     }
 
     private func connect() throws -> Int32 {
@@ -96,7 +105,8 @@ struct Connection: ParsableArguments {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    let line = Array((message + "\n").utf8)
+    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }
 
 /// Reads newline-terminated lines from a socket.

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugConfig
 import PlugCore
 import PlugDaemon
@@ -8,6 +12,7 @@ import PlugLibgpiod
 import PlugMQTT
 import PlugMosquitto
 import PlugPoll
+import PlugPOSIX
 import PlugProtocol
 import PlugState
 import PlugSystemd
@@ -171,7 +176,7 @@ struct Plugd: ParsableCommand {
     /// Runs async `body` to completion from synchronous code, rethrowing its error.
     func blockOn(_ body: @escaping @Sendable () async throws -> Void) throws {
         let outcome = Mutex<(any Error)?>(nil)
-        let done = DispatchSemaphore(value: 0)
+        let done = Semaphore()
         Task {
             do { try await body() } catch { outcome.withLock { $0 = error } }
             done.signal()
@@ -228,9 +233,9 @@ struct Plugd: ParsableCommand {
     /// `--simulate --headless`: a thread reads stdin; a line `press` pushes the simulated button,
     /// `release` lets it go (timestamped on arrival). Anything else is ignored; EOF ends the thread.
     static func followButtonCommands(_ gpio: SimulatedGPIO) {
-        Thread.detachNewThread {
+        PlugThread.detach(name: "stdin") {
             while let line = readLine() {
-                switch line.trimmingCharacters(in: .whitespaces) {
+                switch line.trimmed {
                 case "press": gpio.press()
                 case "release": gpio.release()
                 default: break
@@ -241,6 +246,6 @@ struct Plugd: ParsableCommand {
 
     func fail(_ message: String) {
         let lines = message.split(separator: "\n").map { "plugd: \($0)\n" }.joined()
-        FileHandle.standardError.write(Data(lines.utf8))
+        FileDescriptor.standardError.write(lines)
     }
 }

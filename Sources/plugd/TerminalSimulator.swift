@@ -3,10 +3,16 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PlugCore
 import PlugDaemon
 import PlugGPIO
+import PlugPOSIX
+import PlugPoll
 import PlugProtocol
 import Synchronization
 
@@ -47,7 +53,8 @@ final class SimulatorScreen: EventSink, Sendable {
         let relay = s.status?.relay == "on" ? "\u{1B}[1;32mON \u{1B}[0m" : "\u{1B}[90moff\u{1B}[0m"
         var button = "released"
         if let down = s.buttonDown {
-            button = String(format: "HELD %.1f s", Double(down.duration(to: now).nanoseconds) / 1e9)
+            let tenths = down.duration(to: now).nanoseconds / 100_000_000
+            button = "HELD \(tenths / 10).\(tenths % 10) s"
         }
         var out = "\u{1B}[H\u{1B}[J"
         out += "plugd --simulate   (SPACE hold = button, B = push/let go, Q = quit)\r\n\r\n"
@@ -57,7 +64,7 @@ final class SimulatorScreen: EventSink, Sendable {
         out += "  mode    \(s.status?.mode ?? "")   name \"\(s.status?.name ?? "")\"   id \(s.status?.identity.prefix(8) ?? "")\r\n\r\n"
         out += "  events (newest last; the daemon sends these to the journal):\r\n"
         for e in s.events { out += "    \(e)\r\n" }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        FileDescriptor.standardOutput.write(out)
     }
 }
 
@@ -81,7 +88,7 @@ struct TerminalSimulator {
         let saved = Terminal.enterRawMode()
         defer { Terminal.restore(saved) }
         let (keys, keyInput) = AsyncStream<UInt8>.makeStream()
-        Thread.detachNewThread {
+        PlugThread.detach(name: "keyboard") {
             var byte: UInt8 = 0
             while read(STDIN_FILENO, &byte, 1) == 1 { keyInput.yield(byte) }
             keyInput.finish()
@@ -131,7 +138,7 @@ struct TerminalSimulator {
                 ticker.cancel()
                 loop.cancel()
                 await loop.value
-                FileHandle.standardOutput.write(Data("\r\nplugd: stopped; state kept in \(stateDir)/\r\n".utf8))
+                FileDescriptor.standardOutput.write("\r\nplugd: stopped; state kept in \(stateDir)/\r\n")
                 return
             default:
                 break
@@ -157,12 +164,12 @@ enum Terminal {
         var raw = original
         cfmakeraw(&raw)
         tcsetattr(STDIN_FILENO, TCSANOW, &raw)
-        FileHandle.standardOutput.write(Data("\u{1B}[?25l".utf8))  // hide the cursor
+        FileDescriptor.standardOutput.write("\u{1B}[?25l")  // hide the cursor
         return original
     }
 
     static func restore(_ saved: termios?) {
-        FileHandle.standardOutput.write(Data("\u{1B}[?25h".utf8))
+        FileDescriptor.standardOutput.write("\u{1B}[?25h")
         guard var saved else { return }
         tcsetattr(STDIN_FILENO, TCSANOW, &saved)
     }
