@@ -4,8 +4,10 @@
 //
 // The targets are layered so the architecture is visible from this file:
 //
-//   CLinux      Linux declarations Swift's Glibc module lacks (ppoll, the GPIO uAPI v2 ioctls).
-//   PlugPoll    the wake-up pipe, poll() timeout and stop signals of every thread that sleeps in poll().
+//   CLinux      Linux declarations Swift's Glibc module lacks (ppoll, pthread_setname_np,
+//               sem_clockwait, the GPIO uAPI v2 ioctls).
+//   PlugPoll    the wake-up pipe, poll() timeout and stop signals of every thread that sleeps in
+//               poll(); PlugThread and Semaphore (POSIX: no Foundation Thread, no Dispatch).
 //   PlugPOSIX   the POSIX calls of the state store and of path checks, with a typed errno (plugd's own thin layer).
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.

@@ -6,15 +6,20 @@ with the Python baseline come from ./scripts/bench (the VM, gpio-sim).
 
   bench/native.py [--plugd PATH] [--presses 200] [--starts 5] [--maps]
   bench/native.py --plugd A --plugd B ...   (each measured in turn, starts interleaved)
+  bench/native.py --callgrind [--presses 200]   instructions per start and per press (valgrind's
+                                               callgrind: exact counts, whatever the machine is
+                                               doing), and the functions that cost the most
 """
 import argparse
 import collections
 import os
+import re
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
@@ -48,35 +53,40 @@ class Run:
         with open(self.config, "w") as f:
             f.write(plugharness.headless_config(self.sock).replace("write_delay_ms = 0", "write_delay_ms = 1000"))
 
-    def start(self):
+    def start(self, wrapper=(), journal=False):
         notify = os.path.join(self.work, "notify.sock")
         if os.path.exists(notify):
             os.unlink(notify)
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         s.bind(notify)
-        s.settimeout(30)
+        s.settimeout(120)
         env = dict(os.environ, NOTIFY_SOCKET=notify)
+        log = os.path.join(self.work, "plugd.log")
+        open(log, "ab").close()
+        if journal:   # stderr "is" the journal: plugd sends native entries (sd_journal_sendv)
+            st = os.stat(log)
+            env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
         t0 = time.monotonic()
-        self.proc = subprocess.Popen([self.plugd, "--simulate", "--headless", "--config", self.config,
+        self.proc = subprocess.Popen([*wrapper, self.plugd, "--simulate", "--headless", "--config", self.config,
                                       "--state-dir", os.path.join(self.work, "state")], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(self.work, "plugd.log"), "ab"))
+                                     stderr=open(log, "ab"))
         while b"READY=1" not in s.recv(4096).split(b"\n"):
             pass
         took = time.monotonic() - t0
         s.close()
         return took
 
-    def press(self, n):
-        """n presses (100 ms apart, as a person can), then waits for the last toggle to be seen."""
+    def press(self, n, hold=0.06):
+        """n presses (held `hold` seconds, as long apart), then waits for the last toggle to be seen."""
         before = plugharness.request(self.sock, {"command": "status"})["status"]["relay"]
         for i in range(n):
             for line in (b"press\n", b"release\n"):
                 self.proc.stdin.write(line)
                 self.proc.stdin.flush()
-                time.sleep(0.06)
+                time.sleep(hold)
         want = before if n % 2 == 0 else not before
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while plugharness.request(self.sock, {"command": "status"})["status"]["relay"] != want:
             if time.monotonic() > deadline:
                 raise RuntimeError("the presses were not all seen")
@@ -87,14 +97,119 @@ class Run:
         self.proc.wait(timeout=10)
 
 
+JOURNAL = "/run/systemd/journal/socket"
+
+
+class FakeJournal:
+    """journald's native socket, where this machine has none: a thread takes the datagrams and
+    counts them, so sd_journal_sendv does its whole work (for --callgrind --journal)."""
+
+    def __init__(self):
+        if os.path.exists(JOURNAL):
+            sys.exit(f"{JOURNAL} exists: a real journald runs here; measure without --journal")
+        os.makedirs(os.path.dirname(JOURNAL), exist_ok=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(JOURNAL)
+        self.entries = 0
+        threading.Thread(target=self._take, daemon=True).start()
+
+    def _take(self):
+        while True:
+            try:
+                self.sock.recv(1 << 16)
+            except OSError:
+                return
+            self.entries += 1
+
+    def close(self):
+        self.sock.close()
+        os.unlink(JOURNAL)
+        for d in ("/run/systemd/journal", "/run/systemd"):
+            try:
+                os.rmdir(d)
+            except OSError:
+                break
+
+
+def callgrind(plugd, presses, work, journal=False):
+    """Instructions (callgrind's Ir) of a run that starts, takes `presses` presses and stops,
+    minus one that only starts and stops: per start, per press, and the top functions of the
+    press run by their own cost (exclusive). With `journal`, entries go to a journal socket and
+    the cost of one (sd_journal_sendv, inclusive) is reported too."""
+    fake = FakeJournal() if journal else None
+    try:
+        callgrind_runs(plugd, presses, work, fake)
+    finally:
+        if fake:
+            fake.close()
+
+
+def callgrind_runs(plugd, presses, work, journal):
+    # valgrind 3.19 (Debian 12) cannot read the DWARF 5 of Swift's static runtime: a copy
+    # without debug information, named by its symbols.
+    plugd_copy = os.path.join(work, "plugd")
+    subprocess.run(["objcopy", "--strip-debug", plugd, plugd_copy], check=True)
+    totals = {}
+    for n in (0, presses):
+        out = os.path.join(work, f"callgrind.{n}")
+        os.makedirs(os.path.join(work, f"cg{n}"))
+        r = Run(plugd_copy, os.path.join(work, f"cg{n}"))
+        entries = journal.entries if journal else 0
+        r.start(wrapper=("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"), journal=journal is not None)
+        if n:
+            r.press(n, hold=0.2)   # valgrind runs plugd some 50 times slower
+        r.stop()
+        if journal and n:
+            time.sleep(0.5)
+            inclusive = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out],
+                                       capture_output=True, text=True).stdout
+            send = next((int(line.split()[0].replace(",", "")) for line in inclusive.splitlines()
+                         if re.search(r"[:\s]sd_journal_sendv(\s|$)", line)), None)
+            count = journal.entries - entries
+            if send and count:
+                print(f"journal: {count} entries in the press run, {send // count:,} instructions each (sd_journal_sendv, inclusive)")
+        summary = subprocess.run(["callgrind_annotate", "--threshold=100", out], capture_output=True, text=True).stdout
+        total = next(int(line.split()[0].replace(",", "")) for line in summary.splitlines() if "PROGRAM TOTALS" in line)
+        totals[n] = (total, summary)
+    start, pressed = totals[0][0], totals[presses][0]
+    per_press = (pressed - start) // presses
+    print(f"{plugd}: {start:,} instructions to start and stop; {per_press:,} per press ({presses} presses)")
+    for title, counts in (("a start (and stop)", functions(totals[0][1])),
+                          ("a press (the press run minus the start run, per press)",
+                           {k: (v - functions(totals[0][1]).get(k, 0)) / presses for k, v in functions(totals[presses][1]).items()})):
+        whole = start if title.startswith("a start") else per_press
+        print(f"  largest costs of {title}, exclusive:")
+        for name, count in sorted(counts.items(), key=lambda kv: -kv[1])[:12]:
+            print(f"    {count * 100 / whole:5.1f} %  {count:>12,.0f}  {name[:100]}")
+
+
+def functions(annotated):
+    """{function: exclusive instructions} from callgrind_annotate's output."""
+    out = {}
+    for line in annotated.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+(?:\(\s*[\d.]+%\)\s+)?(\S.*?)(?: \[.*\])?$", line)
+        if m and ":" in m.group(2) and "PROGRAM TOTALS" not in line:
+            name = m.group(2).split(":", 1)[1] if m.group(2).startswith(("???", ".", "/")) else m.group(2)
+            out[name] = out.get(name, 0) + int(m.group(1).replace(",", ""))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--plugd", action="append")
     ap.add_argument("--presses", type=int, default=200)
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--maps", action="store_true", help="RSS of every mapping, not only the largest")
+    ap.add_argument("--callgrind", action="store_true", help="instructions per start and per press")
+    ap.add_argument("--journal", action="store_true", help="with --callgrind: log to a journal socket, as under systemd")
     a = ap.parse_args()
     plugds = a.plugd or [plugharness.PLUGD]
+    if a.callgrind:
+        for p in plugds:
+            with tempfile.TemporaryDirectory(prefix="plugd-callgrind-") as tmp:
+                callgrind(os.path.abspath(p), a.presses, tmp, a.journal)
+        return
     results = {}
     with tempfile.TemporaryDirectory(prefix="plugd-native-") as tmp:
         runs = []

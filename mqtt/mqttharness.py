@@ -41,8 +41,9 @@ class Broker:
     """A mosquitto process with a plain listener (anonymous) and, if `tls`, a TLS listener that
     needs a user name and password."""
 
-    def __init__(self, workdir, tls=None):
+    def __init__(self, workdir, tls=None, extra=()):
         self.workdir = workdir
+        self.extra = list(extra)
         self.port = free_port()
         self.tls_port = free_port() if tls else None
         self.tls = tls
@@ -55,7 +56,7 @@ class Broker:
         tls = self.tls
         lines = ["per_listener_settings true", f"persistence {'true' if persistence else 'false'}",
                  f"persistence_location {self.workdir}/", "user root",
-                 f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
+                 *self.extra, f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
         if tls:
             lines += [f"listener {self.tls_port} 127.0.0.1", "allow_anonymous false",
                       f"password_file {tls['passwords']}", f"cafile {tls['ca']}",
@@ -133,14 +134,15 @@ def topics(identity):
             "button": f"homeassistant/button/{device}/identify/config"}
 
 
-def start_broker(prefix):
-    """A fresh work directory and a mosquitto started in it: (work, broker)."""
+def start_broker(prefix, extra=()):
+    """A fresh work directory and a mosquitto started in it (`extra`: more config lines):
+    (work, broker)."""
     import shutil
     import tempfile
     if not shutil.which("mosquitto"):
         sys.exit("mosquitto is not installed (apt-get install mosquitto; ./scripts/setup does it)")
     work = tempfile.mkdtemp(prefix=prefix)
-    broker = Broker(work)
+    broker = Broker(work, extra=extra)
     broker.start()
     return work, broker
 

@@ -61,7 +61,8 @@ extension PlugRuntime {
             if ready < 0 && errno == EINTR { continue }   // a signal: the stop fd is readable now
             if ready < 0 { break }
             if fds[1].revents != 0 { break }
-            let events = inbox.take()
+            // The inbox is read only when its pipe says so: a timeout costs no system call.
+            let events = fds[0].revents != 0 ? inbox.take() : []
             if events.isEmpty { handle(.tick, at: clock.now) }
             process(events, at: clock.now)
             onUpdate?(self)

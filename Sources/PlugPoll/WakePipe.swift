@@ -34,10 +34,11 @@ public final class WakePipe: Sendable {
         _ = write(writeFD, &byte, 1)
     }
 
-    /// Reads away every wake-up so far.
+    /// Reads away every wake-up so far: one `read` unless more than 256 have piled up (a
+    /// shorter read emptied the pipe; a wake-up after it leaves the pipe readable again).
     public func drain() {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
-            while read(fd, buffer.baseAddress, buffer.count) > 0 {}
+            while read(fd, buffer.baseAddress, buffer.count) == buffer.count {}
         }
     }
 }
