@@ -97,7 +97,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "plugctl",
-            dependencies: ["PlugProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PlugPOSIX", "PlugProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
         .testTarget(name: "PlugPollTests", dependencies: ["PlugPoll"]),

@@ -52,37 +52,33 @@ extension TOMLTable {
                                   message: String(cString: error))
         }
         let nodes = UnsafeBufferPointer(start: document.pointee.nodes, count: document.pointee.count)
-        self = Self.build(nodes, parent: -1, from: 0).table
+        self = TOMLTable(entries: Self.children(nodes, of: -1, from: 0).entries)
     }
 
-    /// The table whose values are the nodes with `parent`, starting the search at `from`
-    /// (children always follow their parent), and the index after its last descendant.
-    private static func build(_ nodes: UnsafeBufferPointer<plug_toml_node>, parent: Int32, from: Int) -> (table: TOMLTable, end: Int) {
-        var table = TOMLTable()
+    /// The values held by the node at `parent` (-1: the root table), which follow it from
+    /// `from` on, with their keys (empty in an array); and the index after the last descendant.
+    private static func children(_ nodes: UnsafeBufferPointer<plug_toml_node>, of parent: Int32, from: Int)
+        -> (entries: [(key: String, value: TOMLValue)], end: Int)
+    {
+        var entries: [(key: String, value: TOMLValue)] = []
         var i = from
         while i < nodes.count, nodes[i].parent == parent {
             let (value, next) = value(nodes, at: i)
-            table.entries.append((text(nodes[i].key, nodes[i].key_length), value))
+            entries.append((text(nodes[i].key, nodes[i].key_length), value))
             i = next
         }
-        return (table, i)
+        return (entries, i)
     }
 
     private static func value(_ nodes: UnsafeBufferPointer<plug_toml_node>, at i: Int) -> (TOMLValue, next: Int) {
         let n = nodes[i]
         switch n.kind {
         case PLUG_TOML_TABLE:
-            let (t, end) = build(nodes, parent: Int32(i), from: i + 1)
-            return (.table(t), end)
+            let (entries, end) = children(nodes, of: Int32(i), from: i + 1)
+            return (.table(TOMLTable(entries: entries)), end)
         case PLUG_TOML_ARRAY:
-            var items: [TOMLValue] = []
-            var j = i + 1
-            while j < nodes.count, nodes[j].parent == Int32(i) {
-                let (v, next) = value(nodes, at: j)
-                items.append(v)
-                j = next
-            }
-            return (.array(items), j)
+            let (entries, end) = children(nodes, of: Int32(i), from: i + 1)
+            return (.array(entries.map(\.value)), end)
         case PLUG_TOML_STRING: return (.string(text(n.string, n.string_length)), i + 1)
         case PLUG_TOML_INTEGER: return (.integer(n.integer), i + 1)
         case PLUG_TOML_FLOAT: return (.float(n.floating), i + 1)

@@ -11,7 +11,7 @@ public enum PlugThread {
     /// `/proc/PID/task/*/comm`; at most 15 bytes are kept).
     /// - Precondition: the thread can be made (it fails only when the system is out of threads).
     public static func detach(name: String? = nil, _ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Body(body: body, name: name)).toOpaque()
+        let box = Unmanaged.passRetained(Body(body: body, name: name.map(threadName))).toOpaque()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -19,11 +19,21 @@ public enum PlugThread {
         var thread = pthread_t()
         let rc = pthread_create(&thread, &attributes, { raw in
             let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
-            if let name = body.name { pthread_setname_np(pthread_self(), String(name.utf8.prefix(15))!) }
+            if let name = body.name { pthread_setname_np(pthread_self(), name) }
             body.body()
             return nil
         }, box)
         precondition(rc == 0, "pthread_create: \(String(cString: strerror(rc)))")
+    }
+
+    /// `name` cut to the kernel's 15 bytes, at a character's end.
+    static func threadName(_ name: String) -> String {
+        var cut = ""
+        for c in name {
+            guard cut.utf8.count + c.utf8.count <= 15 else { break }
+            cut.append(c)
+        }
+        return cut
     }
 
     private final class Body {

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import PlugPOSIX
 import PlugProtocol
 #if canImport(Glibc)
 import Glibc
@@ -105,8 +106,7 @@ struct Connection: ParsableArguments {
 }
 
 func printError(_ message: String) {
-    let line = Array((message + "\n").utf8)
-    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    FileDescriptor.standardError.write(message + "\n")
 }
 
 /// Reads newline-terminated lines from a socket.
