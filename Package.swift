@@ -8,7 +8,8 @@
 //               sem_clockwait, the GPIO uAPI v2 ioctls).
 //   PlugPoll    the wake-up pipe, poll() timeout and stop signals of every thread that sleeps in
 //               poll(); PlugThread and Semaphore (POSIX: no Foundation Thread, no Dispatch).
-//   PlugPOSIX   the POSIX calls of the state store and of path checks, with a typed errno (plugd's own thin layer).
+//   PlugPOSIX   the POSIX calls of the state store, path checks and Unix-socket addresses, with a
+//               typed errno (plugd's own thin layer).
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
@@ -62,7 +63,7 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .target(name: "PlugPoll", dependencies: ["CLinux"]),
         .target(name: "PlugPOSIX"),
-        .target(name: "PlugGPIO", dependencies: ["PlugCore"]),
+        .target(name: "PlugGPIO", dependencies: ["PlugCore", "PlugPoll"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "CLinux", "PlugGPIO", "PlugCore", "PlugPoll", "PlugPOSIX"],
                 swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
@@ -107,8 +108,8 @@ let package = Package(
         .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),
         .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"],
                     swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
-        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugPoll"]),
-        .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore"]),
+        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugPoll", "PlugPOSIX"]),
+        .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore", "PlugPOSIX"]),
         .testTarget(name: "PlugPOSIXTests", dependencies: ["PlugPOSIX"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -5,7 +5,7 @@ import PlugCore
 import PlugPoll
 import Synchronization
 
-/// The daemon's run-loop inbox. Any thread posts (the button's reader, control clients); the
+/// The daemon's run-loop inbox. Any thread posts (control clients, the MQTT client); the
 /// loop's thread sleeps in `poll()` on `fd`, the read end of a pipe, until something is posted.
 public final class LoopInbox: Sendable {
     private let pipe = WakePipe()
@@ -31,21 +31,22 @@ public final class LoopInbox: Sendable {
 
 extension PlugRuntime {
     /// Runs the plug on the calling thread until `stop` is asked for (SIGTERM, SIGINT, or
-    /// `stop.request()`). The thread sleeps in one `poll()` on the inbox and the stop descriptor,
-    /// with SIGTERM and SIGINT let through only for that wait, and with a timeout only when
-    /// something is due: the machine's next deadline, the
-    /// LED's next change, a coalesced write, or the watchdog's next ping. With a steady LED and
-    /// no watchdog it never wakes by itself, and no thread pool exists to wake either.
+    /// `stop.request()`). The thread sleeps in one `poll()` on the button's event descriptor, the
+    /// inbox and the stop descriptor, with SIGTERM and SIGINT let through only for that wait, and
+    /// with a timeout only when something is due: the machine's next deadline, the LED's next
+    /// change, a coalesced write, or the watchdog's next ping. The button's edges are read here,
+    /// on this thread, as they come: no reader thread, no hand-over. With a steady LED and no
+    /// watchdog it never wakes by itself, and no thread pool exists to wake either.
     /// On stop it writes the pending state and releases the lines.
     ///
     /// `watchdog` pings from this loop, so systemd's watchdog sees the loop itself alive.
     public func runPolling(inbox: LoopInbox, stop: StopSignals, clock: MonotonicClock = MonotonicClock(),
                            watchdog: (interval: Duration, ping: () -> Void)? = nil,
                            onUpdate: ((PlugRuntime) -> Void)? = nil) {
-        lines.button.deliverEdges(to: { inbox.post(.input(.button(pressed: $0.pressed, at: $0.timestamp))) },
-                                  finished: {})
+        let button = lines.button
         var nextPing = clock.now
-        var fds = [pollfd(fd: inbox.fd, events: Int16(POLLIN), revents: 0),
+        var fds = [pollfd(fd: button.eventFD, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: inbox.fd, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0)]
         onUpdate?(self)
         while true {
@@ -55,14 +56,21 @@ extension PlugRuntime {
                 nextPing = now.advanced(by: watchdog.interval)
             }
             let wake = earliest(nextWake(after: now), watchdog == nil ? nil : nextPing)
-            fds[0].revents = 0
-            fds[1].revents = 0
+            for i in fds.indices { fds[i].revents = 0 }
             let ready = stop.poll(&fds, timeout: pollTimeout(wake.map { now.duration(to: $0) }))
             if ready < 0 && errno == EINTR { continue }   // a signal: the stop fd is readable now
             if ready < 0 { break }
-            if fds[1].revents != 0 { break }
+            if fds[2].revents != 0 { break }
+            var events: [LoopEvent] = []
+            if fds[0].revents != 0 {
+                if fds[0].revents & Int16(POLLIN) != 0, let edges = button.readEdges() {
+                    events = edges.map { .input(.button(pressed: $0.pressed, at: $0.timestamp)) }
+                } else {
+                    fds[0].fd = -1   // the line is gone: poll() skips a negative descriptor
+                }
+            }
             // The inbox is read only when its pipe says so: a timeout costs no system call.
-            let events = fds[0].revents != 0 ? inbox.take() : []
+            if fds[1].revents != 0 { events += inbox.take() }
             if events.isEmpty { handle(.tick, at: clock.now) }
             process(events, at: clock.now)
             onUpdate?(self)

@@ -110,15 +110,19 @@ public struct ButtonEdge: Sendable, Equatable {
     }
 }
 
-/// A requested input line watched for both edges.
+/// A requested input line watched for both edges. Its edges are read on the thread that polls
+/// `eventFD`, so a daemon sleeps in one `poll()` for the button and everything else: no thread
+/// of the backend's, no hand-over between threads for each edge.
 public protocol ButtonLine: AnyObject, Sendable {
     /// The current logical level (true = pressed).
     func isPressed() throws -> Bool
-    /// Starts passing the line's edges, with their kernel timestamps and in order, to `handler`
-    /// (called on a thread of the backend's); `finished` is called once the line is released.
-    /// Edges that happened before this call are kept for it. Call it at most once.
-    func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void)
-    /// Stops watching and gives the line back.
+    /// Readable (`POLLIN`) while edges wait to be read; `POLLHUP` or `POLLERR` once the line is
+    /// gone. Edges that happened before anyone polls are kept, as the kernel keeps them.
+    var eventFD: Int32 { get }
+    /// The edges waiting, oldest first, with their kernel timestamps: call it when `eventFD` is
+    /// readable (it may block otherwise). `nil` once the line is gone or released.
+    func readEdges() -> [ButtonEdge]?
+    /// Gives the line back. Nothing may poll `eventFD` any more.
     func release()
     /// The debounce period the kernel applies to this line's edges, if it does (libgpiod v2's
     /// `debounce_period_us`); then the edges are already clean and the plug need not wait again.
@@ -128,14 +132,6 @@ public protocol ButtonLine: AnyObject, Sendable {
 extension ButtonLine {
     /// No kernel debounce unless a backend says so: the plug debounces in software.
     public var kernelDebounce: Duration? { nil }
-
-    /// The line's edges as an async sequence that ends when the line is released (for async
-    /// consumers; it starts the delivery, so call it once).
-    public func edgeStream() -> AsyncStream<ButtonEdge> {
-        let (stream, continuation) = AsyncStream<ButtonEdge>.makeStream()
-        deliverEdges(to: { continuation.yield($0) }, finished: { continuation.finish() })
-        return stream
-    }
 }
 
 /// A source of GPIO lines: libgpiod on real hardware, `SimulatedGPIO` in tests and

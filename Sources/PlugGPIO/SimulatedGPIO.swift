@@ -1,4 +1,5 @@
 import PlugCore
+import PlugPoll
 import Synchronization
 
 /// An in-memory GPIO backend with the semantics of the kernel's: chips with named lines, lines
@@ -298,42 +299,48 @@ private final class SimButton: ButtonLine {
         self.kernelDebounce = kernelDebounce
     }
     func isPressed() throws -> Bool { gpio.physical(chip: chip, index: index) != activeLow }
-    func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void) {
-        outlet.connect(handler, finished: finished)
-    }
+    var eventFD: Int32 { outlet.fd }
+    func readEdges() -> [ButtonEdge]? { outlet.take() }
     func release() { gpio.free(chip: chip, index: index) }
 }
 
-/// A simulated input's edges: kept until a consumer connects (as the kernel keeps a real line's
-/// events until they are read), then passed on in order; `end()` when the line is released.
+/// A simulated input's edges, queued as the kernel queues a real line's until they are read;
+/// `fd` is readable while some wait, and once the line is released (`end()`).
 final class EdgeOutlet: Sendable {
     private struct State {
-        var handler: (@Sendable (ButtonEdge) -> Void)?
-        var finished: (@Sendable () -> Void)?
         var kept: [ButtonEdge] = []
         var ended = false
     }
     private let state = Mutex(State())
+    private let pipe = WakePipe()
+
+    var fd: Int32 { pipe.fd }
 
     func send(_ edge: ButtonEdge) {
-        state.withLock { s in
-            if let handler = s.handler { handler(edge) } else if !s.ended { s.kept.append(edge) }
+        let queued = state.withLock { s in
+            guard !s.ended else { return false }
+            s.kept.append(edge)
+            return true
         }
+        if queued { pipe.wake() }
     }
 
     func end() {
-        state.withLock { s in
-            s.ended = true
-            s.finished?()
-            s.finished = nil
-        }
+        state.withLock { $0.ended = true }
+        pipe.wake()
     }
 
-    func connect(_ handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void) {
-        state.withLock { s in
-            s.kept.forEach(handler)
-            s.kept = []
-            if s.ended { finished() } else { (s.handler, s.finished) = (handler, finished) }
+    /// The edges queued so far; `nil` once the line is released and every edge has been taken.
+    func take() -> [ButtonEdge]? {
+        pipe.drain()
+        let (edges, ended) = state.withLock { s in
+            defer { s.kept = [] }
+            return (s.kept, s.ended)
         }
+        if ended {
+            pipe.wake()   // stays readable: the next read says the line is gone
+            if edges.isEmpty { return nil }
+        }
+        return edges
     }
 }

@@ -19,8 +19,8 @@ import Synchronization
 /// Chips are found by path, name, label or number (`gpiod_chip_open_lookup`); lines by offset or
 /// by name (`gpiod_chip_find_line`). Outputs are requested with their initial value in the request
 /// and active-low applied by the kernel. The button is requested with its bias and both edges;
-/// a thread blocks in `poll()` on the line's event fd, so there is no busy polling and no
-/// periodic wake-up, and each edge carries the kernel's `CLOCK_MONOTONIC` timestamp.
+/// the caller polls the line's event fd (`ButtonLine.eventFD`) in its own loop, so there is no
+/// thread and no periodic wake-up, and each edge carries the kernel's `CLOCK_MONOTONIC` timestamp.
 public final class LibgpiodBackend: GPIOBackend {
     /// The v1 API has no kernel debounce: `debounce` is accepted for the v2 backend's sake and
     /// the plug debounces in software.
@@ -175,26 +175,27 @@ final class LibgpiodOutputGroup: OutputGroup, @unchecked Sendable {
 final class LibgpiodButton: ButtonLine, @unchecked Sendable {
     let handle: LineHandle
     let spec: LineSpec
-    private let reader: EdgeReader
+    let eventFD: Int32
 
     init(handle: LineHandle, spec: LineSpec) throws {
         self.handle = handle
         self.spec = spec
-        do { reader = try EdgeReader(eventFD: gpiod_line_event_get_fd(handle.line), watching: spec.description) } catch {
+        eventFD = gpiod_line_event_get_fd(handle.line)
+        guard eventFD >= 0 else {
+            let e = errno
             handle.close()
-            throw error
+            throw GPIOError.io("watching \(spec): \(String(cString: strerror(e)))")
         }
     }
 
-    func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void) {
-        let fd = gpiod_line_event_get_fd(handle.line)
-        reader.start(read: {
-            var event = gpiod_line_event()
-            guard gpiod_line_event_read_fd(fd, &event) == 0 else { return nil }
-            let ns = Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec)
-            return [ButtonEdge(pressed: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
-                               timestamp: MonotonicInstant(nanoseconds: ns))]
-        }, deliver: handler, finished: finished)
+    /// One edge per call (the v1 API reads the line's events one by one); `poll` says readable
+    /// again while more wait.
+    func readEdges() -> [ButtonEdge]? {
+        var event = gpiod_line_event()
+        guard gpiod_line_event_read_fd(eventFD, &event) == 0 else { return nil }
+        let ns = Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec)
+        return [ButtonEdge(pressed: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
+                           timestamp: MonotonicInstant(nanoseconds: ns))]
     }
 
     func isPressed() throws -> Bool {
@@ -203,9 +204,6 @@ final class LibgpiodButton: ButtonLine, @unchecked Sendable {
         return v == 1
     }
 
-    func release() {
-        reader.stop()
-        handle.close()
-    }
+    func release() { handle.close() }
 }
 #endif

@@ -197,14 +197,14 @@ final class V2Outputs: OutputGroup, @unchecked Sendable {
 }
 
 /// The button: its edge events are read in batches into an edge-event buffer.
-/// `@unchecked Sendable`: the buffer is only used by the reader thread, the request is released
-/// only after that thread has stopped.
+/// `@unchecked Sendable`: the buffer is used only by the thread that polls `eventFD`, which
+/// releases the request after its last read.
 final class V2Button: ButtonLine, @unchecked Sendable {
     private let request: OpaquePointer
     private let offset: UInt32
     private let spec: LineSpec
     private let buffer: OpaquePointer
-    private let reader: EdgeReader
+    let eventFD: Int32
     private let released = Atomic<Bool>(false)
     let kernelDebounce: Duration?
     static let batch = 16
@@ -219,18 +219,11 @@ final class V2Button: ButtonLine, @unchecked Sendable {
             throw GPIOError.io("watching \(spec): out of memory")
         }
         self.buffer = buffer
-        do { reader = try EdgeReader(eventFD: gpiod_line_request_get_fd(request), watching: spec.description) } catch {
-            gpiod_edge_event_buffer_free(buffer)
-            gpiod_line_request_release(request)
-            throw error
-        }
+        eventFD = gpiod_line_request_get_fd(request)
     }
 
-    func deliverEdges(to handler: @escaping @Sendable (ButtonEdge) -> Void, finished: @escaping @Sendable () -> Void) {
-        reader.start(read: { [self] in readEdges() }, deliver: handler, finished: finished)
-    }
-
-    private func readEdges() -> [ButtonEdge]? {
+    func readEdges() -> [ButtonEdge]? {
+        guard !released.load(ordering: .acquiring) else { return nil }
         let n = gpiod_line_request_read_edge_events(request, buffer, Self.batch)
         guard n >= 0 else { return nil }
         return (0..<Int(n)).compactMap { i in
@@ -248,7 +241,6 @@ final class V2Button: ButtonLine, @unchecked Sendable {
 
     func release() {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        reader.stop()
         gpiod_edge_event_buffer_free(buffer)
         gpiod_line_request_release(request)
     }

@@ -229,8 +229,13 @@ final class Rig {
         func settle() async { for _ in 0..<50 { await Task.yield() } }
         await settle()
         rig.gpio.press()
-        await settle()
-        for _ in 0..<10 { clock.advance(by: .milliseconds(10)); await settle() }
+        // The edge reaches the loop through the stream's reader thread: wait for it in real
+        // time (up to 5 s) while the manual clock passes the debounce.
+        for _ in 0..<2500 where !rig.relay {
+            clock.advance(by: .milliseconds(10))
+            await settle()
+            try await Task.sleep(for: .milliseconds(2))
+        }
         #expect(rig.relay)
         commands.yield(ControlRequest(input: .command(.off, source: .control), reply: { _ in }))
         await settle()

@@ -69,4 +69,50 @@ import PlugPoll
         let saved = try PosixStateFileSystem(directory: dir).read(StateStore.stateFile).flatMap(StateStore.decode)
         #expect(saved?.relayOn == false, "the last change is written")
     }
+
+    /// A button line that goes away (its descriptor says so) leaves the poll set: the loop does
+    /// not spin on it, and goes on serving requests.
+    @Test func aButtonLineThatIsGoneIsNoLongerPolled() throws {
+        let clock = MonotonicClock()
+        let gpio = SimulatedGPIO(now: { clock.now })
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plugd-poll-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = StateStore(fs: try PosixStateFileSystem(directory: dir))
+        var registered = try store.open().state
+        registered.registered = true   // no setup-mode blinking: nothing wakes the loop by itself
+        try store.save(registered)
+        let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: store, policy: .last,
+                                      sink: CollectingEventSink(), now: clock.now)
+        let button = runtime.lines.button
+        let handoff = Handoff(runtime)
+        let inbox = LoopInbox()
+        let stop = StopSignals()
+        let stopped = DispatchSemaphore(value: 0)
+        let passes = Atomic<Int>(0)
+        Thread.detachNewThread {
+            handoff.runtime.runPolling(inbox: inbox, stop: stop, clock: clock) { _ in
+                passes.add(1, ordering: .relaxed)
+            }
+            stopped.signal()
+        }
+        /// Whether the loop made no pass for 300 ms (waiting up to 5 s for such a quiet spell).
+        func quiet() -> Bool {
+            for _ in 0..<17 {
+                let before = passes.load(ordering: .relaxed)
+                usleep(300_000)
+                if passes.load(ordering: .relaxed) == before { return true }
+            }
+            return false
+        }
+        #expect(quiet(), "the start-up flashes end and the loop sleeps")
+        button.release()   // the line is gone under the loop
+        #expect(quiet(), "the loop sleeps instead of polling a gone line")
+        let replied = DispatchSemaphore(value: 0)
+        inbox.post(.request(ControlRequest(input: .command(.on, source: .control)) { reply in
+            if reply.ok && reply.status?.relay == "on" { replied.signal() }
+        }))
+        #expect(replied.wait(timeout: .now() + 3) == .success, "requests are still answered")
+        stop.request()
+        #expect(stopped.wait(timeout: .now() + 3) == .success)
+    }
 }
