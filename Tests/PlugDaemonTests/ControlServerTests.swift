@@ -5,6 +5,7 @@ import Foundation
 import PlugCore
 import PlugGPIO
 import PlugPoll
+import PlugPOSIX
 import PlugProtocol
 import PlugState
 import Synchronization

@@ -2,14 +2,19 @@
 import Glibc
 #endif
 
-/// Unix-domain socket addressing, shared by the daemon's server, plugctl and the tests.
+/// Unix-domain socket addressing, shared by the daemon's server, plugctl, the service manager's
+/// notification socket and the tests.
 public enum UnixSocket {
     /// Calls `body` with `path` as a `sockaddr` for `bind`/`connect`; `nil` if the path is too
-    /// long for a socket address (ENAMETOOLONG is set in `errno`).
+    /// long for a socket address (ENAMETOOLONG is set in `errno`). A path that starts with `@` is
+    /// in the abstract namespace (as `$NOTIFY_SOCKET` may be): `@` stands for the leading NUL
+    /// byte, and the address is exactly as long as the name.
     public static func withAddress<R>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R? {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
+        var bytes = Array(path.utf8)
+        let abstract = bytes.first == UInt8(ascii: "@")
+        if abstract { bytes[0] = 0 }
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
             errno = ENAMETOOLONG
             return nil
@@ -17,8 +22,10 @@ public enum UnixSocket {
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
+        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
+        let length = abstract ? pathOffset + bytes.count : MemoryLayout<sockaddr_un>.size
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(length)) }
         }
     }
 
