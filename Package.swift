@@ -16,7 +16,7 @@
 //   PlugLibgpiod  the real GPIO backend on libgpiod: the v1 or the v2 API, whichever is installed.
 //   CTOMLDocument toml++ (Debian libtomlplusplus-dev, header-only) behind a small C interface.
 //   PlugConfig  the config file (TOML): parsed by toml++, validated key by key.
-//   PlugState   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
+//   PlugStore   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
 //   PlugSystemd   sd_notify, the fd store that keeps the relay's line through restarts, the
 //                 journal: native entries (libsystemd) or <N> lines on stderr, and the board's
@@ -27,6 +27,7 @@
 //   PlugDaemon  the runtime that wires core + GPIO + state + clock together (the edges).
 //   plugd       the daemon executable (`plugd --simulate` runs it on the simulated backend).
 //   plugctl     the control tool.
+//   PlugTestSupport  what tests share and nothing ships: ManualClock.
 import Foundation
 import PackageDescription
 
@@ -68,7 +69,7 @@ let package = Package(
         .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "CLinux", "PlugGPIO", "PlugCore", "PlugPoll", "PlugPOSIX"],
                 swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .target(
-            name: "PlugState",
+            name: "PlugStore",
             dependencies: ["PlugCore", "PlugPOSIX"]
         ),
         .target(name: "PlugProtocol"),
@@ -85,13 +86,13 @@ let package = Package(
         .target(
             name: "PlugDaemon",
             dependencies: [
-                "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugMQTT", "PlugPoll", "PlugPOSIX",
+                "PlugCore", "PlugGPIO", "PlugStore", "PlugProtocol", "PlugMQTT", "PlugPoll", "PlugPOSIX",
             ]
         ),
         .executableTarget(
             name: "plugd",
             dependencies: [
-                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugLibgpiod", "PlugConfig",
+                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugStore", "PlugLibgpiod", "PlugConfig",
                 "PlugSystemd", "PlugProtocol", "PlugMQTT", "PlugMosquitto", "PlugPoll", "PlugPOSIX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -100,15 +101,17 @@ let package = Package(
             name: "plugctl",
             dependencies: ["PlugPOSIX", "PlugProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .target(name: "PlugTestSupport", dependencies: ["PlugCore"]),
         .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
         .testTarget(name: "PlugPollTests", dependencies: ["PlugPoll"]),
         .testTarget(name: "PlugConfigTests", dependencies: ["PlugConfig", "PlugCore", "PlugGPIO", "PlugMQTT", "PlugProtocol", "PlugDaemon"]),
         .testTarget(name: "PlugMQTTTests", dependencies: ["PlugMQTT", "PlugCore"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
-        .testTarget(name: "PlugStateTests", dependencies: ["PlugState", "PlugCore"]),
+        .testTarget(name: "PlugStoreTests", dependencies: ["PlugStore", "PlugCore"]),
         .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"],
                     swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
-        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugState", "PlugProtocol", "PlugPoll", "PlugPOSIX"]),
+        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugStore", "PlugProtocol", "PlugPoll", "PlugPOSIX",
+                                                         "PlugTestSupport"]),
         .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore", "PlugPOSIX"]),
         .testTarget(name: "PlugPOSIXTests", dependencies: ["PlugPOSIX"]),
     ],

@@ -1,6 +1,6 @@
 import PlugCore
 import PlugGPIO
-import PlugState
+import PlugStore
 
 /// The daemon's engine: it feeds inputs to the pure `PlugMachine` and carries out its effects on
 /// the edges — relay and LED lines, the state store, the event sink — and tells its caller when

@@ -14,7 +14,7 @@ import PlugMosquitto
 import PlugPoll
 import PlugPOSIX
 import PlugProtocol
-import PlugState
+import PlugStore
 import PlugSystemd
 import Synchronization
 

@@ -7,7 +7,7 @@ import PlugGPIO
 import PlugPoll
 import PlugPOSIX
 import PlugProtocol
-import PlugState
+import PlugStore
 import Synchronization
 import Testing
 @testable import PlugDaemon

@@ -1,4 +1,4 @@
-import PlugState
+import PlugStore
 
 /// Whether a `FlakyFileSystem` accepts changes: all of them, none (`failing`), or the next
 /// `allowing` ones and then none (storage that turns read-only in the middle of a sequence).

@@ -1,7 +1,7 @@
 import Foundation
 import PlugCore
 import PlugGPIO
-import PlugState
+import PlugStore
 import Testing
 @testable import PlugDaemon
 

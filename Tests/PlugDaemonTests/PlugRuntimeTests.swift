@@ -2,7 +2,8 @@ import Foundation
 import PlugCore
 import PlugGPIO
 import PlugProtocol
-import PlugState
+import PlugStore
+import PlugTestSupport
 import Testing
 @testable import PlugDaemon
 

@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 import PlugCore
 import PlugGPIO
-import PlugState
+import PlugStore
 import Synchronization
 import Testing
 import PlugPoll

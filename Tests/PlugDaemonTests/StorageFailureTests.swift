@@ -1,7 +1,7 @@
 import Foundation
 import PlugCore
 import PlugProtocol
-import PlugState
+import PlugStore
 import Synchronization
 import Testing
 @testable import PlugDaemon

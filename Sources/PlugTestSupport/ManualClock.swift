@@ -1,3 +1,4 @@
+import PlugCore
 import Synchronization
 
 /// A `Clock` whose time moves only when told to: `plugd --simulate` does not use it, tests do,

@@ -1,4 +1,4 @@
-import PlugState
+import PlugStore
 
 /// A crash at a chosen step.
 struct SimulatedCrash: Error {}

@@ -1,7 +1,7 @@
 import Foundation
 import PlugCore
 import Testing
-@testable import PlugState
+@testable import PlugStore
 
 let oldIdentity = UUID(uuidString: "00000000-0000-0000-0000-0000000000A1")!
 

@@ -1,7 +1,7 @@
 import Foundation
 import PlugCore
 import Testing
-@testable import PlugState
+@testable import PlugStore
 
 /// A fresh temporary directory, removed when the closure returns.
 func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
