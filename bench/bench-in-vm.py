@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,25 +64,43 @@ class Subject:
         self.proc = None
 
     def start(self, extra_env=None):
-        """Starts the subject; returns seconds from exec to READY=1."""
+        """Starts the subject; returns seconds from exec to READY=1. The notification socket
+        stays open while it runs, as systemd's does, and its messages are read and dropped."""
         path = os.path.join(self.work, "notify.sock")
         if os.path.exists(path):
             os.unlink(path)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-            s.bind(path)
-            s.settimeout(60)
-            env = dict(os.environ, NOTIFY_SOCKET=path, **(extra_env or {}))
-            t0 = time.monotonic()
-            self.proc = subprocess.Popen(self.argv, env=env, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.work, self.name + ".log"), "ab"))
-            while True:
-                msg = s.recv(4096)
-                if b"READY=1" in msg.split(b"\n"):
-                    return time.monotonic() - t0
+        self.notify = s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(path)
+        s.settimeout(60)
+        env = dict(os.environ, NOTIFY_SOCKET=path, **(extra_env or {}))
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(self.argv, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.work, self.name + ".log"), "ab"))
+        while True:
+            msg = s.recv(4096)
+            if b"READY=1" in msg.split(b"\n"):
+                took = time.monotonic() - t0
+                break
+        s.settimeout(None)
+        threading.Thread(target=self._drain, args=(s,), daemon=True).start()
+        return took
+
+    @staticmethod
+    def _drain(s):
+        try:
+            while s.recv(4096):
+                pass
+        except OSError:
+            pass
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
+        try:
+            self.notify.shutdown(socket.SHUT_RDWR)   # wakes the reading thread
+        except OSError:
+            pass
+        self.notify.close()
 
 
 PRESS_LATENCY = os.path.join(ROOT, ".build", "bench", "press-latency")

@@ -74,8 +74,19 @@ class Run:
         while b"READY=1" not in s.recv(4096).split(b"\n"):
             pass
         took = time.monotonic() - t0
-        s.close()
+        # The socket stays open while plugd runs, as systemd's does; its messages are dropped.
+        self.notify = s
+        s.settimeout(None)
+        threading.Thread(target=self._drain, args=(s,), daemon=True).start()
         return took
+
+    @staticmethod
+    def _drain(s):
+        try:
+            while s.recv(4096):
+                pass
+        except OSError:
+            pass
 
     def press(self, n, hold=0.06):
         """n presses (held `hold` seconds, as long apart), then waits for the last toggle to be seen."""
@@ -95,6 +106,11 @@ class Run:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+        try:
+            self.notify.shutdown(socket.SHUT_RDWR)   # wakes the reading thread
+        except OSError:
+            pass
+        self.notify.close()
 
 
 JOURNAL = "/run/systemd/journal/socket"

@@ -40,15 +40,18 @@ extension PlugRuntime {
     /// On stop it writes the pending state and releases the lines.
     ///
     /// `watchdog` pings from this loop, so systemd's watchdog sees the loop itself alive.
+    /// `onUpdate` runs after every pass with the instant the pass worked at. The clock is read
+    /// twice a pass: after `poll` returns (for everything the pass does) and before the next
+    /// `poll` (for its timeout, so a deadline is never slept past by the pass's own work).
     public func runPolling(inbox: LoopInbox, stop: StopSignals, clock: MonotonicClock = MonotonicClock(),
                            watchdog: (interval: Duration, ping: () -> Void)? = nil,
-                           onUpdate: ((PlugRuntime) -> Void)? = nil) {
+                           onUpdate: ((PlugRuntime, MonotonicInstant) -> Void)? = nil) {
         let button = lines.button
         var nextPing = clock.now
         var fds = [pollfd(fd: button.eventFD, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: inbox.fd, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0)]
-        onUpdate?(self)
+        onUpdate?(self, clock.now)
         while true {
             let now = clock.now
             if let watchdog, nextPing <= now {
@@ -71,9 +74,10 @@ extension PlugRuntime {
             }
             // The inbox is read only when its pipe says so: a timeout costs no system call.
             if fds[1].revents != 0 { events += inbox.take() }
-            if events.isEmpty { handle(.tick, at: clock.now) }
-            process(events, at: clock.now)
-            onUpdate?(self)
+            let woke = clock.now
+            if events.isEmpty { handle(.tick, at: woke) }
+            process(events, at: woke)
+            onUpdate?(self, woke)
         }
         flush(at: clock.now)
         lines.release()

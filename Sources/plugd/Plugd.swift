@@ -119,8 +119,8 @@ struct Plugd: ParsableCommand {
         var last = ""
         var published = runtime.snapshot
         runtime.runPolling(inbox: inbox, stop: signals, clock: clock,
-                           watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt in
-            let line = rt.statusLine(at: clock.now)
+                           watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt, now in
+            let line = rt.statusLine(at: now)
             if line != last { notifier.status(line); last = line }
             if let mqtt {
                 let plug = rt.snapshot

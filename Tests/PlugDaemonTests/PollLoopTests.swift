@@ -90,7 +90,7 @@ import PlugPoll
         let stopped = DispatchSemaphore(value: 0)
         let passes = Atomic<Int>(0)
         Thread.detachNewThread {
-            handoff.runtime.runPolling(inbox: inbox, stop: stop, clock: clock) { _ in
+            handoff.runtime.runPolling(inbox: inbox, stop: stop, clock: clock) { _, _ in
                 passes.add(1, ordering: .relaxed)
             }
             stopped.signal()
