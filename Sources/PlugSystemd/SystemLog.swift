@@ -95,7 +95,7 @@ public final class SystemLog: EventSink, Sendable {
         // (A scan of the scalars: Foundation's replacingOccurrences cost more than the rest of an
         // event's handling put together.)
         let line = "<\(priority)>\(message)\(fields)"
-        guard line.unicodeScalars.contains("\n") else { return line + "\n" }
+        guard line.utf8.contains(UInt8(ascii: "\n")) else { return line + "\n" }
         return String(String.UnicodeScalarView(line.unicodeScalars.map { $0 == "\n" ? " " : $0 })) + "\n"
     }
 
@@ -124,6 +124,9 @@ func bounded(_ text: String, _ limit: Int) -> String {
 
 /// Field names become journal field names: upper case, `[A-Z0-9_]` only, not starting with `_`.
 func journalFieldName(_ key: String) -> String {
+    // Every key plugd itself writes is already one (PLUG_…): checked byte by byte, kept as it is.
+    let valid = key.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") }
+    if valid && !key.isEmpty && key.utf8.first != UInt8(ascii: "_") { return key }
     var name = String(key.uppercased().unicodeScalars.map { ("A"..."Z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "_" })
     while name.hasPrefix("_") { name.removeFirst() }
     return name.isEmpty ? "FIELD" : name
