@@ -26,6 +26,22 @@ extension PlugRuntime {
         return line
     }
 
+    /// Everything `statusLine(at:)` says, cheap to compare: the loop builds the line only when
+    /// this changes (building it at every wake cost about a tenth of a press's instructions).
+    public struct StatusKey: Equatable, Sendable {
+        var relayOn: Bool
+        var led: LEDPattern
+        var mode: PlugMachine.Mode
+        var fault: Bool
+        var brokerConnected: Bool?
+    }
+
+    /// The status line's content at `now`.
+    public func statusKey(at now: MonotonicInstant) -> StatusKey {
+        StatusKey(relayOn: machine.relayOn, led: machine.led(at: now), mode: machine.mode, fault: machine.fault != nil,
+                  brokerConnected: machine.brokerConnected)
+    }
+
     /// What the MQTT client reports about the plug.
     public var snapshot: PlugSnapshot {
         PlugSnapshot(machine.state, relayOn: machine.relayOn)

@@ -115,13 +115,14 @@ struct Plugd: ParsableCommand {
         }
         let mqtt = settings.mqtt.map { startMQTT($0, runtime: runtime, inbox: inbox, events: events) }
         let notifier = SystemdNotifier()
-        notifier.ready(status: runtime.statusLine(at: clock.now))
-        var last = ""
+        let readyAt = clock.now
+        notifier.ready(status: runtime.statusLine(at: readyAt))
+        var shown = runtime.statusKey(at: readyAt)
         var published = runtime.snapshot
         runtime.runPolling(inbox: inbox, stop: signals, clock: clock,
                            watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt, now in
-            let line = rt.statusLine(at: now)
-            if line != last { notifier.status(line); last = line }
+            let key = rt.statusKey(at: now)
+            if key != shown { notifier.status(rt.statusLine(at: now)); shown = key }
             if let mqtt {
                 let plug = rt.snapshot
                 if plug != published { published = plug; mqtt.update(plug) }

@@ -273,4 +273,36 @@ final class Rig {
         #expect(runtime.statusLine(at: rig.clock.now).contains(", setup"))
         #expect(runtime.statusLine(at: rig.clock.now) == derived(runtime.status(at: rig.clock.now)))
     }
+
+    /// The loop rebuilds the line only when `statusKey` changes: whenever two instants' lines
+    /// differ, their keys differ too (so no change of the line is ever left unsent).
+    @Test func theStatusKeyChangesWheneverTheLineDoes() throws {
+        let rig = try Rig(prepare: { store in
+            var s = try store.open().state
+            s.registered = true
+            try store.save(s)
+        })
+        let runtime = rig.runtime!
+        var seen: [(key: PlugRuntime.StatusKey, line: String)] = []
+        func note() { seen.append((runtime.statusKey(at: rig.clock.now), runtime.statusLine(at: rig.clock.now))) }
+        note()
+        for _ in 0..<20 { rig.advance(by: .milliseconds(100)); note() }   // the start-up flashes end
+        rig.hold(.milliseconds(200)); note()                                 // relay on
+        runtime.handle(.broker(connected: false), at: rig.clock.now); note()
+        runtime.handle(.broker(connected: true), at: rig.clock.now); note()
+        runtime.handle(.stateWriteFailed(reason: "disk full"), at: rig.clock.now); note()
+        // The LED shows the fault whatever the relay does: only the line tells them apart.
+        runtime.handle(.command(.off, source: .control), at: rig.clock.now); note()
+        runtime.handle(.broker(connected: false), at: rig.clock.now); note()
+        runtime.handle(.broker(connected: true), at: rig.clock.now); note()
+        runtime.handle(.stateWriteSucceeded, at: rig.clock.now); note()
+        runtime.handle(.command(.simpleReset, source: .control), at: rig.clock.now); note()
+        for _ in 0..<10 { rig.advance(by: .milliseconds(150)); note() }   // setup mode blinks
+        #expect(Set(seen.map(\.line)).count >= 5, "the walk saw the line change")
+        for a in seen {
+            for b in seen where a.key == b.key {
+                #expect(a.line == b.line, "same key, different lines: \(a.line) / \(b.line)")
+            }
+        }
+    }
 }
