@@ -200,7 +200,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presses", type=int, default=200)
     ap.add_argument("--idle", type=float, default=60.0)
-    ap.add_argument("--starts", type=int, default=3)
+    ap.add_argument("--starts", type=int, default=7)
     ap.add_argument("--plugd", default=os.path.join(ROOT, ".build", "release", "plugd"))
     ap.add_argument("--press-latency", default=PRESS_LATENCY, help="bench/press-latency.c built for this machine")
     args = ap.parse_args()
