@@ -1,21 +1,10 @@
 import ArgumentParser
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import PlugConfig
 import PlugCore
 import PlugDaemon
 import PlugGPIO
-import PlugLibgpiod
-import PlugMQTT
-import PlugMosquitto
 import PlugPoll
-import PlugPOSIX
 import PlugProtocol
-import PlugStore
-import PlugSystemd
 import Synchronization
 
 /// `plugd`: the smart-plug daemon.
@@ -60,117 +49,32 @@ struct Plugd: ParsableCommand {
         if headless && config == nil { throw ValidationError("--simulate --headless needs --config (for the control socket and timings)") }
     }
 
-    /// Synchronous on purpose: the daemon runs on the main thread and never starts Swift's task
-    /// pool (libdispatch's worker threads wake once a second for good once started), and it
-    /// blocks SIGTERM/SIGINT before any other thread exists. Only the terminal simulator is async.
+    /// The daemon (`Daemon`) runs synchronously on the main thread; only the terminal simulator
+    /// is async.
     mutating func run() throws {
         if let checkConfig {
-            let loaded = try loadConfig(checkConfig)
+            let loaded = try Daemon.loadConfig(checkConfig)
             print("\(checkConfig): OK (relay \(loaded.wiring.relay), button \(loaded.wiring.button))")
             return
         }
-        let clock = MonotonicClock()
         if simulate && !headless {
+            let clock = MonotonicClock()
             try blockOn { [self] in try await simulateInTerminal(clock: clock) }
             return
         }
-        let settings = try loadConfig(config ?? PlugConfig.defaultPath)
-        let signals = StopSignals()   // before any thread starts
-        let events = EventBroadcaster(inner: SystemLog(identifier: "plugd", messageIDs: MessageCatalog.ids))
-        let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? PlugConfig.defaultStateDirectory
-        if let problem = PlugConfig.controlSocketProblem(settings.controlSocket, stateDirectory: dir) {
-            fail("\(config ?? PlugConfig.defaultPath): control.socket: \(problem)")
-            throw ExitCode(ExitStatus.config)
-        }
-        let backend: any GPIOBackend, wiring: Wiring
-        // systemd's fd store keeps the relay's line request while plugd restarts.
-        let keeper = headless ? nil : SystemdFDStore()
-        if headless {
-            let gpio = SimulatedGPIO(now: { clock.now })
-            Self.followButtonCommands(gpio)
-            (backend, wiring) = (gpio, .named(chip: SimulatedGPIO.standardChip.name))
-        } else {
-            let gpio = LibgpiodBackend(debounce: settings.timings.button.debounce)
-            (backend, wiring) = (gpio, try headerChip(settings.wiring, gpio, events))
-        }
-        let runtime = try start(backend: backend, wiring: wiring, stateDir: dir, board: BoardIdentity.current(configured: settings.boardID),
-                                policy: settings.powerOn,
-                                timings: settings.timings, writeDelay: settings.writeDelay, keeper: keeper, sink: events,
-                                clock: clock)
-        keeper?.closeUnclaimed()
-        if !headless {
-            let debounce = settings.timings.button.debounce
-            let how = runtime.lines.button.kernelDebounce == nil ? "in software" : "by the kernel"
-            events.record(PlugEvent("gpio_backend", "GPIO through \(LibgpiodBackend.libraryVersion); button debounced \(how) (\(debounce.milliseconds) ms)",
-                                    fields: ["PLUG_GPIOD": LibgpiodBackend.libraryVersion, "PLUG_DEBOUNCE": how]))
-        }
-        let inbox = LoopInbox()
-        let server = ControlServer(path: settings.controlSocket, submit: { inbox.post(.request($0)) }, events: events)
-        do {
-            try server.start()
-        } catch {
-            runtime.lines.release()
-            fail("\(error)")
-            throw ExitCode(ExitStatus.cannotCreate)
-        }
-        let mqtt = settings.mqtt.map { startMQTT($0, runtime: runtime, inbox: inbox, events: events) }
-        let notifier = SystemdNotifier()
-        let readyAt = clock.now
-        notifier.ready(status: runtime.statusLine(at: readyAt))
-        var shown = runtime.statusKey(at: readyAt)
-        var published = runtime.snapshot
-        runtime.runPolling(inbox: inbox, stop: signals, clock: clock,
-                           watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt, now in
-            let key = rt.statusKey(at: now)
-            if key != shown { notifier.status(rt.statusLine(at: now)); shown = key }
-            if let mqtt {
-                let plug = rt.snapshot
-                if plug != published { published = plug; mqtt.update(plug) }
-            }
-        }
-        notifier.stopping()
-        if let mqtt {
-            mqtt.stop()
-            for case .log(let event) in inbox.take() { events.record(event) }   // its goodbye
-        }
-        server.stop()
-    }
-
-    /// Starts the MQTT client: its commands, reachability and log entries reach the loop through
-    /// the inbox; before a factory reset wipes the identity, it removes the plug from Home
-    /// Assistant (waiting up to `MQTTSettings.removalWait` for the broker).
-    func startMQTT(_ settings: MQTTSettings, runtime: PlugRuntime, inbox: LoopInbox, events: any EventSink) -> MQTTClient {
-        let client = MQTTClient(settings: settings, plug: runtime.snapshot) { output in
-            switch output {
-            case .command(let c): inbox.post(.input(.command(c, source: .mqtt)))
-            case .reachable(let r): inbox.post(.input(.broker(connected: r)))
-            case .log(let e): inbox.post(.log(e))
-            }
-        }
-        runtime.beforeWipe = { old in
-            if !client.forget(PlugSnapshot(old, relayOn: old.relayOn), timeout: MQTTSettings.removalWait) {
-                let topics = MQTTTopics(settings: settings, identity: old.identity)
-                events.record(PlugEvent("mqtt_forget_pending", """
-                    The MQTT broker did not confirm removing \(topics.deviceID) from Home Assistant; \
-                    it is sent when the broker is back (while plugd runs), or clear it by hand: \
-                    mosquitto_pub -r -n -t \(topics.switchConfig) (and \(topics.buttonConfig))
-                    """, priority: .warning, fields: ["PLUG_TOPIC": topics.switchConfig]))
-            }
-        }
-        client.start()
-        return client
+        try Daemon(configPath: config ?? PlugConfig.defaultPath, stateDir: stateDir, headless: headless).run()
     }
 
     /// `--simulate`: the runtime on a simulated chip, drawn in this terminal, keyboard = button.
     func simulateInTerminal(clock: MonotonicClock) async throws {
         // The simulator needs no config file; one given with --config supplies timings.
         var timings = PlugTimings(), policy = PowerOnPolicy.last
-        if let config { let c = try loadConfig(config); timings = c.timings; policy = c.powerOn }
+        if let config { let c = try Daemon.loadConfig(config); timings = c.timings; policy = c.powerOn }
         let dir = stateDir ?? "plugd-sim-state"
         let gpio = SimulatedGPIO(now: { clock.now })
         let screen = SimulatorScreen()
-        let runtime = try start(backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
-                                policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
+        let runtime = try Daemon.start(backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
+                                       policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
         try await TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
     }
 
@@ -184,69 +88,5 @@ struct Plugd: ParsableCommand {
         }
         done.wait()
         if let error = outcome.withLock({ $0 }) { throw error }
-    }
-
-    /// Loads the config or exits 78 (EX_CONFIG) with one line per problem — before any line is touched.
-    func loadConfig(_ path: String) throws -> PlugConfig {
-        do {
-            return try PlugConfig.load(path: path)
-        } catch let errors as ConfigErrors {
-            fail(errors.description)
-            throw ExitCode(ExitStatus.config)
-        }
-    }
-
-    /// Opens the state and requests the lines; a failure is one clear line on stderr and the
-    /// sysexits code: 69 (EX_UNAVAILABLE) for GPIO, 73 (EX_CANTCREAT) for the state directory.
-    func start(backend: any GPIOBackend, wiring: Wiring, stateDir: String, board: String? = nil, policy: PowerOnPolicy, timings: PlugTimings,
-               writeDelay: Duration, keeper: (any LineKeeper)? = nil, sink: any EventSink,
-               clock: MonotonicClock) throws -> PlugRuntime {
-        do {
-            return try PlugRuntime(backend: backend, wiring: wiring,
-                                   store: StateStore(fs: PosixStateFileSystem(directory: stateDir), board: board),
-                                   policy: policy, timings: timings, writeDelay: writeDelay, keeper: keeper,
-                                   sink: sink, now: clock.now)
-        } catch {
-            fail("\(error)")
-            throw ExitCode(error is GPIOError ? ExitStatus.unavailable : ExitStatus.cannotCreate)
-        }
-    }
-
-    /// The wiring with `chip = "auto"` replaced by the Raspberry Pi header's chip, found by its
-    /// label and logged; no chip found is exit 69 with the chips seen.
-    func headerChip(_ wiring: Wiring, _ backend: any GPIOBackend, _ events: any EventSink) throws -> Wiring {
-        guard wiring.usesHeaderChip else { return wiring }
-        do {
-            let (chosen, choice) = try wiring.choosingHeaderChip(backend.chips())
-            if let choice {
-                events.record(PlugEvent("gpio_chip", """
-                    GPIO header chip: \(choice.chip.name) (\(choice.chip.label), \(choice.chip.lines) lines: \(choice.models)), \
-                    found by its label because gpio.chip is "auto"
-                    """, fields: ["PLUG_CHIP": choice.chip.name, "PLUG_CHIP_LABEL": choice.chip.label]))
-            }
-            return chosen
-        } catch {
-            fail("\(error)")
-            throw ExitCode(ExitStatus.unavailable)
-        }
-    }
-
-    /// `--simulate --headless`: a thread reads stdin; a line `press` pushes the simulated button,
-    /// `release` lets it go (timestamped on arrival). Anything else is ignored; EOF ends the thread.
-    static func followButtonCommands(_ gpio: SimulatedGPIO) {
-        PlugThread.detach(name: "stdin") {
-            while let line = readLine() {
-                switch line.trimmed {
-                case "press": gpio.press()
-                case "release": gpio.release()
-                default: break
-                }
-            }
-        }
-    }
-
-    func fail(_ message: String) {
-        let lines = message.split(separator: "\n").map { "plugd: \($0)\n" }.joined()
-        FileDescriptor.standardError.write(lines)
     }
 }
