@@ -10,11 +10,7 @@ import Testing
 @Suite struct HeldRelayTests {
     /// A registered plug, relay `on`, under a keeper.
     func running(relayOn on: Bool, policy: PowerOnPolicy = .last) throws -> (Rig, SimulatedLineKeeper) {
-        let rig = try Rig(startRuntime: false) { store in
-            var s = try store.open().state
-            s.registered = true
-            try store.save(s)
-        }
+        let rig = try Rig(startRuntime: false, prepare: Rig.registered())
         let keeper = SimulatedLineKeeper(gpio: rig.gpio)
         try rig.start(policy: policy, keeper: keeper)
         if rig.relay != on { rig.hold(.milliseconds(200)) }

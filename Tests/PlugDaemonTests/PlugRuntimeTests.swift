@@ -27,6 +27,16 @@ final class Rig {
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
+    /// A `prepare` that saves a set-up plug's state, with `change` made to it.
+    static func registered(_ change: @escaping (inout PlugState) -> Void = { _ in }) -> (StateStore) throws -> Void {
+        { store in
+            var s = try store.open().state
+            s.registered = true
+            change(&s)
+            try store.save(s)
+        }
+    }
+
     /// The state directory as the runtime sees it: real, but it can be made to fail.
     func store() throws -> StateStore { StateStore(fs: try FlakyFileSystem(directory: dir, disk: disk)) }
     /// Whether the state directory accepts writes (an SD card gone read-only, and back).
@@ -78,11 +88,7 @@ final class Rig {
     }
 
     @Test func relayIsRestoredAtStartWithoutAGlitch() throws {
-        let rig = try Rig(policy: .last) { store in
-            var s = try store.open().state
-            s.relayOn = true; s.registered = true
-            try store.save(s)
-        }
+        let rig = try Rig(policy: .last, prepare: Rig.registered { $0.relayOn = true })
         #expect(rig.relay)   // requested high: it never went low
         #expect(rig.runtime.machine.relayOn)
     }
@@ -102,11 +108,7 @@ final class Rig {
     }
 
     @Test func holdTwelveSecondsWipesTheDirectoryAndEndsBlueThenSetup() throws {
-        let rig = try Rig { store in
-            var s = try store.open().state
-            s.registered = true; s.name = "kettle"
-            try store.save(s)
-        }
+        let rig = try Rig(prepare: Rig.registered { $0.name = "kettle" })
         try PosixStateFileSystem(directory: rig.dir).write("state.json.corrupt-1", [1])
         let before = rig.runtime.machine.state.identity
         rig.advance(to: .zero.advanced(by: .seconds(2)))
@@ -160,11 +162,7 @@ final class Rig {
     }
 
     @Test func startupHoldTurnsTheLEDOffAtTwelveSecondsAndReleaseFactoryResets() throws {
-        let rig = try Rig(buttonHeld: true) { store in
-            var s = try store.open().state
-            s.registered = true; s.relayOn = true
-            try store.save(s)
-        }
+        let rig = try Rig(buttonHeld: true, prepare: Rig.registered { $0.relayOn = true })
         rig.advance(to: .zero.advanced(by: .seconds(11)))
         #expect(rig.led == .blue)
         rig.advance(to: .zero.advanced(by: .milliseconds(12_001)))
@@ -205,11 +203,7 @@ final class Rig {
     }
 
     @Test func idlePlugNeedsNoWakeUps() throws {
-        let rig = try Rig { store in
-            var s = try store.open().state
-            s.registered = true
-            try store.save(s)
-        }
+        let rig = try Rig(prepare: Rig.registered())
         rig.advance(to: .zero.advanced(by: .seconds(5)))
         #expect(rig.runtime.nextWake(after: rig.clock.now) == nil)
     }
@@ -255,11 +249,7 @@ final class Rig {
     }
 
     @Test func statusLineSaysWhatTheStatusSays() throws {
-        let rig = try Rig(prepare: { store in
-            var s = try store.open().state
-            s.registered = true
-            try store.save(s)
-        })
+        let rig = try Rig(prepare: Rig.registered())
         let runtime = rig.runtime!
         #expect(runtime.statusLine(at: rig.clock.now) == derived(runtime.status(at: rig.clock.now)))
         rig.advance(by: .seconds(2))                       // past the start-up flashes
@@ -277,11 +267,7 @@ final class Rig {
     /// The loop rebuilds the line only when `statusKey` changes: whenever two instants' lines
     /// differ, their keys differ too (so no change of the line is ever left unsent).
     @Test func theStatusKeyChangesWheneverTheLineDoes() throws {
-        let rig = try Rig(prepare: { store in
-            var s = try store.open().state
-            s.registered = true
-            try store.save(s)
-        })
+        let rig = try Rig(prepare: Rig.registered())
         let runtime = rig.runtime!
         var seen: [(key: PlugRuntime.StatusKey, line: String)] = []
         func note() { seen.append((runtime.statusKey(at: rig.clock.now), runtime.statusLine(at: rig.clock.now))) }

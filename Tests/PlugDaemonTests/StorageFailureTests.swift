@@ -11,11 +11,7 @@ import Testing
 @Suite struct StorageFailureTests {
     /// A registered plug named "lamp" with the relay remembered off.
     static func lamp() throws -> Rig {
-        try Rig { store in
-            var s = try store.open().state
-            s.registered = true; s.name = "lamp"
-            try store.save(s)
-        }
+        try Rig(prepare: Rig.registered { $0.name = "lamp" })
     }
 
     /// `plugctl` over the control socket, as `answer` serves it.
