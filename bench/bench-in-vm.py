@@ -18,15 +18,15 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "faults"))
+import plugharness  # noqa: E402
 DEBOUNCE_US = 50_000
 SYSFS = os.environ["GPIOSIM_SYSFS"]
 NAMES = os.environ["GPIOSIM_LINES"].split(",")
@@ -67,39 +67,16 @@ class Subject:
         """Starts the subject; returns seconds from exec to READY=1. The notification socket
         stays open while it runs, as systemd's does, and its messages are read and dropped."""
         path = os.path.join(self.work, "notify.sock")
-        if os.path.exists(path):
-            os.unlink(path)
-        self.notify = s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        s.bind(path)
-        s.settimeout(60)
+        self.notify = plugharness.NotifySocket(path)
         env = dict(os.environ, NOTIFY_SOCKET=path, **(extra_env or {}))
         t0 = time.monotonic()
         self.proc = subprocess.Popen(self.argv, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.work, self.name + ".log"), "ab"))
-        while True:
-            msg = s.recv(4096)
-            if b"READY=1" in msg.split(b"\n"):
-                took = time.monotonic() - t0
-                break
-        s.settimeout(None)
-        threading.Thread(target=self._drain, args=(s,), daemon=True).start()
-        return took
-
-    @staticmethod
-    def _drain(s):
-        try:
-            while s.recv(4096):
-                pass
-        except OSError:
-            pass
+        return self.notify.wait_ready(t0)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
-        try:
-            self.notify.shutdown(socket.SHUT_RDWR)   # wakes the reading thread
-        except OSError:
-            pass
         self.notify.close()
 
 

@@ -55,11 +55,7 @@ class Run:
 
     def start(self, wrapper=(), journal=False):
         notify = os.path.join(self.work, "notify.sock")
-        if os.path.exists(notify):
-            os.unlink(notify)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        s.bind(notify)
-        s.settimeout(120)
+        self.notify = plugharness.NotifySocket(notify, timeout=120)
         env = dict(os.environ, NOTIFY_SOCKET=notify)
         log = os.path.join(self.work, "plugd.log")
         open(log, "ab").close()
@@ -71,22 +67,7 @@ class Run:
                                       "--state-dir", os.path.join(self.work, "state")], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=open(log, "ab"))
-        while b"READY=1" not in s.recv(4096).split(b"\n"):
-            pass
-        took = time.monotonic() - t0
-        # The socket stays open while plugd runs, as systemd's does; its messages are dropped.
-        self.notify = s
-        s.settimeout(None)
-        threading.Thread(target=self._drain, args=(s,), daemon=True).start()
-        return took
-
-    @staticmethod
-    def _drain(s):
-        try:
-            while s.recv(4096):
-                pass
-        except OSError:
-            pass
+        return self.notify.wait_ready(t0)   # the socket stays open while plugd runs
 
     def press(self, n, hold=0.06):
         """n presses (held `hold` seconds, as long apart), then waits for the last toggle to be seen."""
@@ -106,10 +87,6 @@ class Run:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
-        try:
-            self.notify.shutdown(socket.SHUT_RDWR)   # wakes the reading thread
-        except OSError:
-            pass
         self.notify.close()
 
 

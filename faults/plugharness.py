@@ -4,6 +4,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,6 +56,42 @@ def request(sock_path, message, timeout=5.0):
     if line is None:
         raise ValueError("no reply")
     return json.loads(line)
+
+
+class NotifySocket:
+    """systemd's notification socket as the service manager keeps it: bound at `path` (made
+    anew) for the whole life of the process it is given to. `wait_ready(t0)` returns the seconds
+    from `t0` to READY=1; after it a thread reads and drops every message until `close()`."""
+
+    def __init__(self, path, timeout=60):
+        if os.path.exists(path):
+            os.unlink(path)
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.settimeout(timeout)
+
+    def wait_ready(self, t0):
+        while b"READY=1" not in self.sock.recv(4096).split(b"\n"):
+            pass
+        took = time.monotonic() - t0
+        self.sock.settimeout(None)
+        threading.Thread(target=self._drain, daemon=True).start()
+        return took
+
+    def _drain(self):
+        try:
+            while self.sock.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)   # wakes the reading thread
+        except OSError:
+            pass
+        self.sock.close()
 
 
 class Plug:
