@@ -15,7 +15,7 @@
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
 //   PlugLibgpiod  the real GPIO backend on libgpiod: the v1 or the v2 API, whichever is installed.
 //   CTOMLDocument toml++ (Debian libtomlplusplus-dev, header-only) behind a small C interface.
-//   PlugConfig  the config file (TOML): parsed by toml++, validated key by key.
+//   PlugConfig  the config file (TOML): parsed by toml++, read through one table of keys (ConfigKeys).
 //   PlugStore   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
 //   PlugSystemd   sd_notify, the fd store that keeps the relay's line through restarts, the

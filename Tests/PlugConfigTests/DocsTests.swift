@@ -87,7 +87,7 @@ import Testing
     }
 
     static var schemaKeys: Set<String> {
-        Set(ConfigReader.schema.flatMap { section, keys in keys.map { "\(section).\($0)" } })
+        Set(ConfigKey.all.map(\.path))
     }
 
     @Test func behaviourDocStatesEveryConfigKeyWithTheCodesDefault() throws {

@@ -57,6 +57,85 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(c.writeDelay == .zero)
     }
 
+    /// Every key of the table set to a value other than its default lands where it belongs:
+    /// a row with the wrong destination fails here.
+    @Test func everyKeyReachesItsPlace() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plugd-keys-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".write(toFile: "\(dir)/ca.pem", atomically: true, encoding: .utf8)
+        try "hunter2\n".write(toFile: "\(dir)/password", atomically: true, encoding: .utf8)
+        let text = """
+            [gpio]
+            chip = "gpiochip9"
+            [relay]
+            chip = "chip-r"
+            line = 3
+            active_low = true
+            max_changes = 7
+            max_changes_window_s = 9
+            [button]
+            chip = "chip-b"
+            line = "btn"
+            active_low = false
+            bias = "pull-down"
+            toggle_on = "release"
+            debounce_ms = 20
+            [led]
+            chip = "chip-l"
+            red = 5
+            green = "g"
+            blue = 7
+            active_low = true
+            [timing]
+            setup_hold_s = 4
+            factory_hold_s = 10.5
+            stuck_hold_s = 40
+            setup_timeout_s = 120
+            reset_complete_s = 2
+            [power]
+            on = "on"
+            [state]
+            write_delay_ms = 250
+            board_id = "board-1"
+            [control]
+            socket = "/run/plugd-keys-test/c.sock"
+            [mqtt]
+            host = "broker.lan"
+            port = 1999
+            ca_file = "\(dir)/ca.pem"
+            username = "u"
+            password_file = "\(dir)/password"
+            topic_prefix = "t/p"
+            discovery_prefix = "ha"
+            keepalive_s = 30
+            reconnect_max_s = 20
+            unreachable_led = false
+            """
+        let c = try PlugConfig.parse(text, file: "all.toml")
+        #expect(c.wiring.relay == LineSpec(chip: "chip-r", line: .offset(3), activeLow: true))
+        #expect(c.wiring.button == LineSpec(chip: "chip-b", line: .name("btn"), activeLow: false))
+        #expect(c.wiring.buttonBias == .pullDown)
+        #expect(c.wiring.red == LineSpec(chip: "chip-l", line: .offset(5), activeLow: true))
+        #expect(c.wiring.green == LineSpec(chip: "chip-l", line: .name("g"), activeLow: true))
+        #expect(c.wiring.blue == LineSpec(chip: "chip-l", line: .offset(7), activeLow: true))
+        #expect(c.timings.relayMaxChanges == 7 && c.timings.relayChangeWindow == .seconds(9))
+        #expect(c.timings.button.toggleOn == .release && c.timings.button.debounce == .milliseconds(20))
+        #expect(c.timings.button.setupHold == .seconds(4) && c.timings.button.factoryHold == .milliseconds(10_500))
+        #expect(c.timings.button.stuckHold == .seconds(40) && c.timings.setupTimeout == .seconds(120))
+        #expect(c.timings.resetCompleteShown == .seconds(2) && c.timings.showBrokerUnreachable == false)
+        #expect(c.powerOn == .on && c.writeDelay == .milliseconds(250) && c.boardID == "board-1")
+        #expect(c.controlSocket == "/run/plugd-keys-test/c.sock")
+        let m = try #require(c.mqtt)
+        #expect(m.host == "broker.lan" && m.port == 1999 && m.caFile == "\(dir)/ca.pem")
+        #expect(m.username == "u" && m.passwordFile == "\(dir)/password")
+        #expect(m.topicPrefix == "t/p" && m.discoveryPrefix == "ha" && m.keepalive == 30)
+        #expect(m.reconnectMax == .seconds(20) && m.reconnectMin == .seconds(1))
+        // And the one key the file's own chip fills in: a line's section without a chip.
+        let inherited = try PlugConfig.parse(text.replacingOccurrences(of: "chip = \"chip-r\"\n", with: ""), file: "all.toml")
+        #expect(inherited.wiring.relay.chip == "gpiochip9")
+    }
+
     /// A corpus of broken files: each gives exactly the expected lines, naming file, key, reason.
     /// (Typed, so that Swift 6.0.3, Debian 13's, type-checks it in time.)
     static let brokenFiles: [(text: String, expected: [String])] = [
