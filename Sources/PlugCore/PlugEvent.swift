@@ -14,7 +14,7 @@ public enum EventSource: String, Sendable, Equatable {
 /// One thing that happened to the plug, ready to become one journal entry: `name` is the
 /// `PLUG_EVENT=` field, `fields` the other `PLUG_*` fields.
 public struct PlugEvent: Equatable, Sendable, CustomStringConvertible {
-    /// The `PLUG_EVENT` value, e.g. `relay`, `simple_reset`, `factory_reset_started`.
+    /// The `PLUG_EVENT` value (an `EventName`'s), e.g. `relay`, `simple_reset`, `factory_reset_started`.
     public var name: String
     /// The human-readable message.
     public var message: String
@@ -23,9 +23,9 @@ public struct PlugEvent: Equatable, Sendable, CustomStringConvertible {
     /// Extra structured fields (`PLUG_RELAY`, `PLUG_HOLD_MS`, `PLUG_SOURCE`, …).
     public var fields: [String: String]
 
-    public init(_ name: String, _ message: String, priority: LogPriority = .info,
+    public init(_ event: EventName, _ message: String, priority: LogPriority = .info,
                 fields: [String: String] = [:]) {
-        self.name = name
+        self.name = event.rawValue
         self.message = message
         self.priority = priority
         self.fields = fields

@@ -132,28 +132,28 @@ public struct PlugMachine: Sendable {
         let effective = state.powerOnPolicy ?? policy
         if let relayHeld {
             machine.relayOn = resetCompletedAtStart ? false : state.relayOn
-            fx.append(.log(PlugEvent("started", "plugd restarted, relay \(onOff(machine.relayOn)) (its line was held through the restart)",
+            fx.append(.log(PlugEvent(.started, "plugd restarted, relay \(onOff(machine.relayOn)) (its line was held through the restart)",
                                      fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_POLICY": effective.rawValue])))
             if relayHeld == machine.relayOn {
-                fx.append(.log(PlugEvent("relay_adopted", "Relay line held through the restart: kept \(onOff(relayHeld))",
+                fx.append(.log(PlugEvent(.relayAdopted, "Relay line held through the restart: kept \(onOff(relayHeld))",
                                          fields: ["PLUG_RELAY": onOff(relayHeld), "PLUG_RELAY_HELD": onOff(relayHeld)])))
             } else {
                 fx.append(.setRelay(machine.relayOn))
                 let why = resetCompletedAtStart ? "a factory reset finished at start-up" : "the state file says \(onOff(machine.relayOn))"
-                fx.append(.log(PlugEvent("relay_adopted", "Relay line held through the restart at \(onOff(relayHeld)), switched \(onOff(machine.relayOn)): \(why)",
+                fx.append(.log(PlugEvent(.relayAdopted, "Relay line held through the restart at \(onOff(relayHeld)), switched \(onOff(machine.relayOn)): \(why)",
                                          priority: .notice,
                                          fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_RELAY_HELD": onOff(relayHeld)])))
             }
         } else {
-            fx.append(.log(PlugEvent("started", "plugd started, relay \(onOff(machine.relayOn)) (power-on policy \(effective.rawValue))",
+            fx.append(.log(PlugEvent(.started, "plugd started, relay \(onOff(machine.relayOn)) (power-on policy \(effective.rawValue))",
                                      fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_POLICY": effective.rawValue])))
         }
         if resetCompletedAtStart {
-            fx.append(.log(PlugEvent("factory_reset_complete", "An interrupted factory reset was completed at start-up",
+            fx.append(.log(PlugEvent(.factoryResetComplete, "An interrupted factory reset was completed at start-up",
                                      priority: .notice, fields: ["PLUG_SOURCE": EventSource.startup.rawValue])))
         }
         if buttonPressed {
-            fx.append(.log(PlugEvent("startup_hold", "Button held at start-up: no toggle; hold 12 s and release to factory reset",
+            fx.append(.log(PlugEvent(.startupHold, "Button held at start-up: no toggle; hold 12 s and release to factory reset",
                                      priority: .notice)))
         }
         if machine.state.relayOn != machine.relayOn {
@@ -209,7 +209,7 @@ public struct PlugMachine: Sendable {
             advance(to: now, &fx)
             if fault == nil {
                 fault = now
-                fx.append(.log(PlugEvent("fault", "State cannot be written, running degraded: \(reason)", priority: .error)))
+                fx.append(.log(PlugEvent(.fault, "State cannot be written, running degraded: \(reason)", priority: .error)))
             }
         case .stateWriteSucceeded:
             advance(to: now, &fx)
@@ -303,14 +303,14 @@ public struct PlugMachine: Sendable {
             switch mode {
             case .factoryResetting:
                 mode = .resetComplete(since: deadline)
-                fx.append(.log(PlugEvent("factory_reset_complete", "Factory reset complete; new identity \(state.identity.uuidString)",
+                fx.append(.log(PlugEvent(.factoryResetComplete, "Factory reset complete; new identity \(state.identity.uuidString)",
                                          priority: .notice, fields: ["PLUG_IDENTITY": state.identity.uuidString])))
             case .resetComplete:
                 mode = .setup(since: deadline)
-                fx.append(.log(PlugEvent("setup_mode", "Setup mode entered after factory reset", priority: .notice)))
+                fx.append(.log(PlugEvent(.setupMode, "Setup mode entered after factory reset", priority: .notice)))
             case .setup:
                 mode = .normal
-                fx.append(.log(PlugEvent("setup_timeout", "Setup mode timed out", priority: .notice)))
+                fx.append(.log(PlugEvent(.setupTimeout, "Setup mode timed out", priority: .notice)))
             case .normal:
                 return
             }
@@ -329,18 +329,18 @@ public struct PlugMachine: Sendable {
         let b = timings.button
         if h.stage < .setupArmed, !h.startup, held >= b.setupHold {
             h.stage = .setupArmed
-            fx.append(.log(PlugEvent("hold_setup", "Button held \(b.setupHold): release now for setup mode",
+            fx.append(.log(PlugEvent(.holdSetup, "Button held \(b.setupHold): release now for setup mode",
                                      fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
         }
         if h.stage < .factoryArmed, held >= b.factoryHold {
             h.stage = .factoryArmed
-            fx.append(.log(PlugEvent(h.startup ? "startup_hold_armed" : "hold_factory",
+            fx.append(.log(PlugEvent(h.startup ? .startupHoldArmed : .holdFactory,
                                      "Button held \(b.factoryHold): release now for factory reset",
                                      priority: .notice, fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
         }
         if held >= b.stuckHold {
             h.stage = .stuck
-            fx.append(.log(PlugEvent("stuck_button", "Button held \(b.stuckHold): treated as stuck, hold cancelled, nothing reset",
+            fx.append(.log(PlugEvent(.stuckButton, "Button held \(b.stuckHold): treated as stuck, hold cancelled, nothing reset",
                                      priority: .warning, fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
         }
         hold = h
@@ -362,7 +362,7 @@ public struct PlugMachine: Sendable {
         if change.pressed {
             hold = Hold(start: change.at, startup: false, stage: .short)
             if resetting {
-                fx.append(.log(PlugEvent("button_ignored", "Button pressed during a factory reset: ignored")))
+                fx.append(.log(PlugEvent(.buttonIgnored, "Button pressed during a factory reset: ignored")))
                 hold?.voided = true
                 return
             }
@@ -377,20 +377,20 @@ public struct PlugMachine: Sendable {
         // Judged by the hold's length between kernel timestamps, not by the stage reached when
         // the last deadline was handled.
         if h.voided {
-            fx.append(.log(PlugEvent("ignored_press_released", "Button released after a press voided by a factory reset: nothing done",
+            fx.append(.log(PlugEvent(.ignoredPressReleased, "Button released after a press voided by a factory reset: nothing done",
                                      fields: fields)))
         } else if held >= b.stuckHold {
-            fx.append(.log(PlugEvent("stuck_button_released", "Button released after a hold cancelled as stuck: nothing done",
+            fx.append(.log(PlugEvent(.stuckButtonReleased, "Button released after a hold cancelled as stuck: nothing done",
                                      priority: .notice, fields: fields)))
         } else if h.startup {
             if held >= b.factoryHold {
                 startFactoryReset(source: .button, fields: fields, &fx)
             } else {
-                fx.append(.log(PlugEvent("startup_hold_released", "Start-up hold released before \(b.factoryHold): nothing done",
+                fx.append(.log(PlugEvent(.startupHoldReleased, "Start-up hold released before \(b.factoryHold): nothing done",
                                          fields: fields)))
             }
         } else if held < b.setupHold {
-            fx.append(.log(PlugEvent("short_press", "Short press", fields: fields)))
+            fx.append(.log(PlugEvent(.shortPress, "Short press", fields: fields)))
             if b.toggleOn == .release { toggleRelay(source: .button, &fx) }
         } else if held < b.factoryHold {
             enterSetup(source: .button, fields: fields, &fx)
@@ -404,7 +404,7 @@ public struct PlugMachine: Sendable {
     private mutating func perform(_ command: Command, source: EventSource, _ fx: inout [Effect]) {
         let fields = ["PLUG_SOURCE": source.rawValue]
         if resetting {
-            fx.append(.log(PlugEvent("command_rejected", "Command \(command) rejected: factory reset in progress",
+            fx.append(.log(PlugEvent(.commandRejected, "Command \(command) rejected: factory reset in progress",
                                      priority: .warning, fields: fields)))
             return
         }
@@ -417,17 +417,17 @@ public struct PlugMachine: Sendable {
             state.registered = true
             if inSetupMode { mode = .normal }
             fx.append(.save(state))
-            fx.append(.log(PlugEvent("setup_complete", "Setup complete, name \"\(state.name)\"", priority: .notice, fields: fields)))
+            fx.append(.log(PlugEvent(.setupComplete, "Setup complete, name \"\(state.name)\"", priority: .notice, fields: fields)))
         case .simpleReset: enterSetup(source: source, fields: fields, &fx)
         case .factoryReset: startFactoryReset(source: source, fields: fields, &fx)
         case .deregister:
             state.registered = false
             fx.append(.save(state))
-            fx.append(.log(PlugEvent("deregistered", "Registration removed; factory reset follows", priority: .notice, fields: fields)))
+            fx.append(.log(PlugEvent(.deregistered, "Registration removed; factory reset follows", priority: .notice, fields: fields)))
             startFactoryReset(source: source, fields: fields, &fx)
         case .identify:
             identifying = now
-            fx.append(.log(PlugEvent("identify", "Identify: LED blinks green for \(timings.identifyShown)", fields: fields)))
+            fx.append(.log(PlugEvent(.identify, "Identify: LED blinks green for \(timings.identifyShown)", fields: fields)))
         }
     }
 
@@ -454,7 +454,7 @@ public struct PlugMachine: Sendable {
         fx.append(.setRelay(on))
         fx.append(.save(state))
         let note = delayed ? ", delayed by the flood guard" : ""
-        fx.append(.log(PlugEvent("relay", "Relay \(onOff(on)) (\(source.rawValue)\(note))",
+        fx.append(.log(PlugEvent(.relay, "Relay \(onOff(on)) (\(source.rawValue)\(note))",
                                  fields: ["PLUG_RELAY": onOff(on), "PLUG_SOURCE": source.rawValue])))
     }
 
@@ -464,7 +464,7 @@ public struct PlugMachine: Sendable {
         let limit = "\(flood.limit) changes per \(flood.window.milliseconds) ms"
         let outcome = flood.pending.map { "the last, \(onOff($0.level)), follows when the window allows" }
             ?? "the relay is \(onOff(relayOn)), as last asked"
-        fx.append(.log(PlugEvent("relay_flood", "Relay flood guard (\(limit)): \(n) request\(n == 1 ? "" : "s") collapsed; \(outcome)",
+        fx.append(.log(PlugEvent(.relayFlood, "Relay flood guard (\(limit)): \(n) request\(n == 1 ? "" : "s") collapsed; \(outcome)",
                                  priority: .warning,
                                  fields: ["PLUG_COLLAPSED": "\(n)", "PLUG_RELAY": onOff(relayOn),
                                           "PLUG_PENDING": flood.pending.map { onOff($0.level) } ?? "none"])))
@@ -472,13 +472,13 @@ public struct PlugMachine: Sendable {
 
     private mutating func enterSetup(source: EventSource, fields: [String: String], _ fx: inout [Effect]) {
         mode = .setup(since: now)
-        fx.append(.log(PlugEvent("simple_reset", "Simple reset: setup mode, identity and registration kept",
+        fx.append(.log(PlugEvent(.simpleReset, "Simple reset: setup mode, identity and registration kept",
                                  priority: .notice, fields: fields)))
     }
 
     private mutating func startFactoryReset(source: EventSource, fields: [String: String], _ fx: inout [Effect]) {
         mode = .factoryResetting(since: now, finished: false)
-        fx.append(.log(PlugEvent("factory_reset_started", "Factory reset started: wiping state", priority: .notice, fields: fields)))
+        fx.append(.log(PlugEvent(.factoryResetStarted, "Factory reset started: wiping state", priority: .notice, fields: fields)))
         enterResetState(&fx)
         fx.append(.wipeState)
     }
@@ -490,11 +490,11 @@ public struct PlugMachine: Sendable {
         if relayOn {
             relayOn = false
             fx.append(.setRelay(false))
-            fx.append(.log(PlugEvent("relay", "Relay off (factory reset)", fields: ["PLUG_RELAY": "off", "PLUG_SOURCE": EventSource.system.rawValue])))
+            fx.append(.log(PlugEvent(.relay, "Relay off (factory reset)", fields: ["PLUG_RELAY": "off", "PLUG_SOURCE": EventSource.system.rawValue])))
         }
         if let h = hold, !h.voided {
             hold?.voided = true
-            fx.append(.log(PlugEvent("hold_voided", "Factory reset began while the button was held: this hold does nothing; release and press again",
+            fx.append(.log(PlugEvent(.holdVoided, "Factory reset began while the button was held: this hold does nothing; release and press again",
                                      priority: .notice, fields: ["PLUG_HOLD_MS": "\(h.start.duration(to: now).milliseconds)"])))
         }
     }
@@ -508,7 +508,7 @@ public struct PlugMachine: Sendable {
             mode = .factoryResetting(since: since, finished: true)
         } else {
             // Completed late: the relay may have been switched meanwhile, a hold may be running.
-            fx.append(.log(PlugEvent("factory_reset_started", "The interrupted factory reset is being completed now that the state can be written",
+            fx.append(.log(PlugEvent(.factoryResetStarted, "The interrupted factory reset is being completed now that the state can be written",
                                      priority: .notice, fields: ["PLUG_SOURCE": EventSource.system.rawValue])))
             enterResetState(&fx)
             mode = .factoryResetting(since: now, finished: true)
@@ -527,14 +527,14 @@ public struct PlugMachine: Sendable {
         let outcome = committed
             ? "the reset-pending marker is written: the reset completes as soon as the state can be written again (retried), or at the next start"
             : "nothing was wiped: identity \(state.identity.uuidString), name and registration are unchanged; try again once the state directory is writable"
-        fx.append(.log(PlugEvent("factory_reset_failed", "Factory reset failed: \(reason); \(outcome)", priority: .error,
+        fx.append(.log(PlugEvent(.factoryResetFailed, "Factory reset failed: \(reason); \(outcome)", priority: .error,
                                  fields: ["PLUG_IDENTITY": state.identity.uuidString, "PLUG_RESET_PENDING": committed ? "yes" : "no"])))
     }
 
     private mutating func clearFault(_ fx: inout [Effect]) {
         guard fault != nil else { return }
         fault = nil
-        fx.append(.log(PlugEvent("fault_cleared", "State written again; fault cleared", priority: .notice)))
+        fx.append(.log(PlugEvent(.faultCleared, "State written again; fault cleared", priority: .notice)))
     }
 }
 

@@ -36,7 +36,7 @@ public final class EventBroadcaster: EventSink, Sendable {
         }
 
         static func skippedEvent(_ count: Int) -> PlugEvent {
-            PlugEvent("watch_skipped", "\(count) events skipped: this watcher fell more than its queue behind (the journal has them all)",
+            PlugEvent(.watchSkipped, "\(count) events skipped: this watcher fell more than its queue behind (the journal has them all)",
                       priority: .warning, fields: ["PLUG_SKIPPED": "\(count)"])
         }
 

@@ -59,7 +59,7 @@ public final class PlugRuntime {
         case .requested: break
         case .adopted(let level): relayHeld = level
         case .refused(let reason):
-            sink.record(PlugEvent("relay_not_adopted", "The relay line kept through the restart was not taken over (\(reason)): requested anew",
+            sink.record(PlugEvent(.relayNotAdopted, "The relay line kept through the restart was not taken over (\(reason)): requested anew",
                                   priority: .warning, fields: ["PLUG_REASON": reason]))
         }
         let pressed: Bool
@@ -73,18 +73,18 @@ public final class PlugRuntime {
                                                    resetCompletedAtStart: opened.resetCompleted, relayHeld: relayHeld, at: now)
         self.machine = machine
         if let aside = opened.setAside {
-            sink.record(PlugEvent("state_corrupt", "State file was corrupt: moved aside to \(aside), defaults used",
+            sink.record(PlugEvent(.stateCorrupt, "State file was corrupt: moved aside to \(aside), defaults used",
                                   priority: .error, fields: ["PLUG_FILE": aside]))
         }
         if opened.created {
-            sink.record(PlugEvent("state_created", "No state found: new plug \(opened.state.identity.uuidString)", priority: .notice))
+            sink.record(PlugEvent(.stateCreated, "No state found: new plug \(opened.state.identity.uuidString)", priority: .notice))
         }
         if let board = opened.state.board, opened.bound {
-            sink.record(PlugEvent("state_bound", "State bound to this board (\(board), from \(PlugState.source(ofBoard: board))): a copy of it on another board will start as a new plug",
+            sink.record(PlugEvent(.stateBound, "State bound to this board (\(board), from \(PlugState.source(ofBoard: board))): a copy of it on another board will start as a new plug",
                                   priority: .notice, fields: ["PLUG_BOARD": board]))
         }
         if let board = opened.state.board, let copy = opened.cloned {
-            sink.record(PlugEvent("state_cloned", """
+            sink.record(PlugEvent(.stateCloned, """
                 The state was made on another board (\(copy.board ?? "?"); this board is \(board), from \
                 \(PlugState.source(ofBoard: board))): a copied SD card. So that two plugs never share one identity, this \
                 one is a new plug \(opened.state.identity.uuidString) (the copy's was \(copy.identity.uuidString), \
@@ -161,7 +161,7 @@ public final class PlugRuntime {
             switch effect {
             case .setRelay(let on):
                 do { try lines.relay.set(on) } catch {
-                    log(PlugEvent("gpio_error", "Cannot drive the relay: \(error)", priority: .error), at: now)
+                    log(PlugEvent(.gpioError, "Cannot drive the relay: \(error)", priority: .error), at: now)
                 }
             case .save(let state):
                 pendingWrite = (state, pendingWrite?.at ?? now.advanced(by: writeDelay))
@@ -200,7 +200,7 @@ public final class PlugRuntime {
             try lines.show(color)
             shownColor = color
         } catch {
-            log(PlugEvent("gpio_error", "Cannot drive the LED: \(error)", priority: .error), at: now)
+            log(PlugEvent(.gpioError, "Cannot drive the LED: \(error)", priority: .error), at: now)
         }
     }
 }

@@ -141,7 +141,7 @@ public struct MQTTBridge: Sendable {
             publishedRelay = nil
             announcedName = nil
             fx.append(.reachable(true))
-            fx.append(.log(PlugEvent("mqtt_connected", "Connected to the MQTT broker \(settings.broker) as \(topics.deviceID)",
+            fx.append(.log(PlugEvent(.mqttConnected, "Connected to the MQTT broker \(settings.broker) as \(topics.deviceID)",
                                      priority: .notice, fields: ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": topics.deviceID])))
             fx.append(.publish(MQTTMessage(topics.availability, "online", retain: true)))
             fx.append(.subscribe(topics.subscriptions))
@@ -153,7 +153,7 @@ public struct MQTTBridge: Sendable {
             guard was else { return handle(.connectFailed(reason: reason)) }
             lastFailure = reason
             fx.append(.reachable(false))
-            fx.append(.log(PlugEvent("mqtt_disconnected", "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
+            fx.append(.log(PlugEvent(.mqttDisconnected, "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
                                      priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
         case .connectFailed(let reason):
             connected = false
@@ -162,7 +162,7 @@ public struct MQTTBridge: Sendable {
             takeovers = 0
             // Log a failure once, not at every retry: again only when the reason changes.
             if reason != lastFailure {
-                fx.append(.log(PlugEvent("mqtt_unreachable", "Cannot connect to the MQTT broker \(settings.broker): \(reason); retrying",
+                fx.append(.log(PlugEvent(.mqttUnreachable, "Cannot connect to the MQTT broker \(settings.broker): \(reason); retrying",
                                          priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
             }
             if lastFailure == nil { fx.append(.reachable(false)) }
@@ -171,7 +171,7 @@ public struct MQTTBridge: Sendable {
             received(topic: topic, payload: payload, retained: retained, at: at, &fx)
         case .oversized(let topic, let bytes):
             guard topic == topics.command || topic == topics.identify || topic == topics.homeAssistantStatus else { break }
-            fx.append(.log(PlugEvent("mqtt_payload_too_large", "MQTT message of \(bytes) bytes on \(topic) discarded unread: plugd reads at most \(Self.maxPayload) bytes",
+            fx.append(.log(PlugEvent(.mqttPayloadTooLarge, "MQTT message of \(bytes) bytes on \(topic) discarded unread: plugd reads at most \(Self.maxPayload) bytes",
                                      priority: .warning, fields: ["PLUG_TOPIC": topic, "PLUG_BYTES": "\(bytes)"])))
         case .closedByBroker(let lasted, let takenOver):
             guard takenOver || lasted < Self.quickClose else {
@@ -189,14 +189,14 @@ public struct MQTTBridge: Sendable {
                 // broker stopping); only a second in a row is called a conflict.
                 let reason = "the broker closed the connection \(lasted.components.seconds) s after accepting it"
                 fx.append(takenOver
-                    ? .log(PlugEvent("mqtt_taken_over", "The MQTT broker \(settings.broker) closed the connection: another client connected as \(id); reconnecting",
+                    ? .log(PlugEvent(.mqttTakenOver, "The MQTT broker \(settings.broker) closed the connection: another client connected as \(id); reconnecting",
                                      priority: .warning, fields: fields))
-                    : .log(PlugEvent("mqtt_disconnected", "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
+                    : .log(PlugEvent(.mqttDisconnected, "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
                                      priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
             } else if takeovers == Self.takeoversReported {
                 let how = takenOver ? "each takes the connection from the other"
                     : "the broker closed the connection within seconds of accepting it"
-                fx.append(.log(PlugEvent("mqtt_identity_conflict", """
+                fx.append(.log(PlugEvent(.mqttIdentityConflict, """
                     Another client \(takenOver ? "uses" : "most likely uses") this plug's identity (\(id)) on the MQTT broker \
                     \(settings.broker): \(how), \(takeovers) times in a row. Two plugs with one identity (a copied SD card?) \
                     or a client with this id; reconnecting ever more slowly (up to 5 minutes)
@@ -228,12 +228,12 @@ public struct MQTTBridge: Sendable {
             announcedName = plug.name
             fx.append(.publish(MQTTMessage(topics.switchConfig, HomeAssistantDiscovery.switchConfig(topics, name: plug.name), retain: true)))
             fx.append(.publish(MQTTMessage(topics.buttonConfig, HomeAssistantDiscovery.buttonConfig(topics, name: plug.name), retain: true)))
-            fx.append(.logWhenAcknowledged(PlugEvent("mqtt_discovery", "Home Assistant discovery published for \"\(plug.name)\"",
+            fx.append(.logWhenAcknowledged(PlugEvent(.mqttDiscovery, "Home Assistant discovery published for \"\(plug.name)\"",
                                                      fields: ["PLUG_TOPIC": topics.switchConfig])))
         } else if !plug.registered, announcedName != nil {
             announcedName = nil
             for topic in [topics.switchConfig, topics.buttonConfig] { fx.append(.publish(MQTTMessage(topic, "", retain: true))) }
-            fx.append(.log(PlugEvent("mqtt_discovery_removed", "Not registered: removed from Home Assistant",
+            fx.append(.log(PlugEvent(.mqttDiscoveryRemoved, "Not registered: removed from Home Assistant",
                                      priority: .notice, fields: ["PLUG_TOPIC": topics.switchConfig])))
         }
     }
@@ -268,16 +268,16 @@ public struct MQTTBridge: Sendable {
         let excerpt = Self.excerpt(text)
         let fields = ["PLUG_SOURCE": EventSource.mqtt.rawValue, "PLUG_TOPIC": topic, "PLUG_PAYLOAD": excerpt]
         guard let command else {
-            fx.append(.log(PlugEvent("mqtt_command_invalid", "MQTT command \"\(excerpt)\" on \(topic) not understood: send ON, OFF or TOGGLE",
+            fx.append(.log(PlugEvent(.mqttCommandInvalid, "MQTT command \"\(excerpt)\" on \(topic) not understood: send ON, OFF or TOGGLE",
                                      priority: .warning, fields: fields)))
             return
         }
         if retained {
-            fx.append(.log(PlugEvent("mqtt_command_ignored", "Retained MQTT command \"\(excerpt)\" on \(topic) ignored: a stale command never moves the relay",
+            fx.append(.log(PlugEvent(.mqttCommandIgnored, "Retained MQTT command \"\(excerpt)\" on \(topic) ignored: a stale command never moves the relay",
                                      priority: .notice, fields: fields)))
             return
         }
-        fx.append(.log(PlugEvent("mqtt_command", "MQTT command \"\(excerpt)\" received on \(topic)", fields: fields)))
+        fx.append(.log(PlugEvent(.mqttCommand, "MQTT command \"\(excerpt)\" received on \(topic)", fields: fields)))
         fx.append(.command(command))
     }
 

@@ -288,7 +288,7 @@ public final class MQTTClient: @unchecked Sendable {
             // MQTT 5 puts a reason code of 0x80 or more where a subscription was refused.
             for (i, code) in UnsafeBufferPointer(start: granted, count: Int(count)).enumerated() where code >= 0x80 {
                 let topic = client.bridge.topics.subscriptions.indices.contains(i) ? client.bridge.topics.subscriptions[i] : "?"
-                client.output(.log(PlugEvent("mqtt_subscribe_refused", """
+                client.output(.log(PlugEvent(.mqttSubscribeRefused, """
                     The MQTT broker \(client.settings.broker) refused the subscription to \(topic): \(MQTTClient.reasonText(code)); \
                     commands on it will not arrive (check the broker's ACL)
                     """, priority: .error, fields: ["PLUG_TOPIC": topic, "PLUG_REASON": MQTTClient.reasonText(code)])))
@@ -341,7 +341,7 @@ public final class MQTTClient: @unchecked Sendable {
         if useV5, rc == Int32(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue) || rc == 1 {
             useV5 = false
             retryNow = true
-            output(.log(PlugEvent("mqtt_protocol", """
+            output(.log(PlugEvent(.mqttProtocol, """
                 The MQTT broker \(settings.broker) does not speak MQTT 5: using 3.1.1, in which plugd cannot ask it to hold back \
                 messages over \(MQTTBridge.maxPacket) bytes or learn why it closes a connection
                 """, priority: .notice, fields: ["PLUG_BROKER": settings.broker])))
@@ -379,7 +379,7 @@ public final class MQTTClient: @unchecked Sendable {
                     let rc = mosquitto_subscribe(handle, nil, topic, 1)
                     if rc != MOSQ_ERR_SUCCESS.rawValue, rc != MOSQ_ERR_NO_CONN.rawValue {
                         let reason = describe(rc)
-                        output(.log(PlugEvent("mqtt_subscribe_failed", "Cannot subscribe to \(topic): \(reason); commands on it will not arrive",
+                        output(.log(PlugEvent(.mqttSubscribeFailed, "Cannot subscribe to \(topic): \(reason); commands on it will not arrive",
                                               priority: .error, fields: ["PLUG_TOPIC": topic, "PLUG_REASON": reason])))
                     }
                 }
@@ -404,7 +404,7 @@ public final class MQTTClient: @unchecked Sendable {
         guard rc == MOSQ_ERR_SUCCESS.rawValue else {
             if rc != MOSQ_ERR_NO_CONN.rawValue {
                 let reason = describe(rc)
-                output(.log(PlugEvent("mqtt_publish_failed", "Cannot publish to \(m.topic): \(reason)",
+                output(.log(PlugEvent(.mqttPublishFailed, "Cannot publish to \(m.topic): \(reason)",
                                       priority: .warning, fields: ["PLUG_TOPIC": m.topic, "PLUG_REASON": reason])))
             }
             return nil
@@ -428,7 +428,7 @@ public final class MQTTClient: @unchecked Sendable {
         let topic = inFlight.removeValue(forKey: mid)
         if reason >= 0x80 {
             let text = Self.reasonText(reason)
-            output(.log(PlugEvent("mqtt_publish_refused", "The MQTT broker \(settings.broker) refused the message on \(topic ?? "?"): \(text)",
+            output(.log(PlugEvent(.mqttPublishRefused, "The MQTT broker \(settings.broker) refused the message on \(topic ?? "?"): \(text)",
                                   priority: .error, fields: ["PLUG_TOPIC": topic ?? "", "PLUG_REASON": text])))
             pendingLogs.removeAll { $0.mids.contains(mid) }
         }
@@ -438,7 +438,7 @@ public final class MQTTClient: @unchecked Sendable {
         guard reason < 0x80 else { return }
         for f in forgets where f.waiting.remove(mid) != nil && f.waiting.isEmpty && f.published {
             f.done(true)
-            output(.log(PlugEvent("mqtt_forgotten", "Removed from Home Assistant and the broker: \(f.messages.first?.topic ?? "")",
+            output(.log(PlugEvent(.mqttForgotten, "Removed from Home Assistant and the broker: \(f.messages.first?.topic ?? "")",
                                   priority: .notice, fields: ["PLUG_TOPIC": f.messages.first?.topic ?? ""])))
         }
         forgets.removeAll { $0.published && $0.waiting.isEmpty }
@@ -479,7 +479,7 @@ public final class MQTTClient: @unchecked Sendable {
         let wasConnected = bridge.connected
         disconnectCleanly(goodbye: wasConnected ? bridge.goodbye : nil)
         if wasConnected {
-            output(.log(PlugEvent("mqtt_disconnected", "Disconnected from the MQTT broker \(settings.broker) (stopping); availability offline",
+            output(.log(PlugEvent(.mqttDisconnected, "Disconnected from the MQTT broker \(settings.broker) (stopping); availability offline",
                                   priority: .notice, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": "stopping"])))
         }
     }

@@ -60,7 +60,7 @@ struct Daemon {
         if !headless {
             let debounce = settings.timings.button.debounce
             let how = runtime.lines.button.kernelDebounce == nil ? "in software" : "by the kernel"
-            events.record(PlugEvent("gpio_backend", "GPIO through \(LibgpiodBackend.libraryVersion); button debounced \(how) (\(debounce.milliseconds) ms)",
+            events.record(PlugEvent(.gpioBackend, "GPIO through \(LibgpiodBackend.libraryVersion); button debounced \(how) (\(debounce.milliseconds) ms)",
                                     fields: ["PLUG_GPIOD": LibgpiodBackend.libraryVersion, "PLUG_DEBOUNCE": how]))
         }
         let inbox = LoopInbox()
@@ -109,7 +109,7 @@ struct Daemon {
         runtime.beforeWipe = { old in
             if !client.forget(PlugSnapshot(old, relayOn: old.relayOn), timeout: MQTTSettings.removalWait) {
                 let topics = MQTTTopics(settings: settings, identity: old.identity)
-                events.record(PlugEvent("mqtt_forget_pending", """
+                events.record(PlugEvent(.mqttForgetPending, """
                     The MQTT broker did not confirm removing \(topics.deviceID) from Home Assistant; \
                     it is sent when the broker is back (while plugd runs), or clear it by hand: \
                     mosquitto_pub -r -n -t \(topics.switchConfig) (and \(topics.buttonConfig))
@@ -153,7 +153,7 @@ struct Daemon {
         do {
             let (chosen, choice) = try wiring.choosingHeaderChip(backend.chips())
             if let choice {
-                events.record(PlugEvent("gpio_chip", """
+                events.record(PlugEvent(.gpioChip, """
                     GPIO header chip: \(choice.chip.name) (\(choice.chip.label), \(choice.chip.lines) lines: \(choice.models)), \
                     found by its label because gpio.chip is "auto"
                     """, fields: ["PLUG_CHIP": choice.chip.name, "PLUG_CHIP_LABEL": choice.chip.label]))

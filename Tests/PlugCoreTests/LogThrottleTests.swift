@@ -7,7 +7,7 @@ import Testing
 
     @Test func rareEventsPassAtOnceAndNeedNoTimer() {
         var throttle = LogThrottle()
-        for i in 0..<5 { #expect(throttle.admit(PlugEvent("relay", "r\(i)"), at: at(i * 300)).map(\.message) == ["r\(i)"]) }
+        for i in 0..<5 { #expect(throttle.admit(PlugEvent(.relay, "r\(i)"), at: at(i * 300)).map(\.message) == ["r\(i)"]) }
         #expect(throttle.nextDeadline == nil)
     }
 
@@ -15,7 +15,7 @@ import Testing
         var throttle = LogThrottle(burst: 10, window: .seconds(1))
         var logged: [PlugEvent] = []
         for i in 0..<10_000 {   // 10,000 in 2 s
-            logged += throttle.admit(PlugEvent("mqtt_command", "c\(i)"), at: at(i / 5))
+            logged += throttle.admit(PlugEvent(.mqttCommand, "c\(i)"), at: at(i / 5))
         }
         logged += throttle.due(at: at(3000))
         let summaries = logged.filter { $0.name == "log_suppressed" }
@@ -26,8 +26,8 @@ import Testing
 
     @Test func oneStormDoesNotHoldBackAnotherEvent() {
         var throttle = LogThrottle(burst: 2, window: .seconds(1))
-        for i in 0..<100 { _ = throttle.admit(PlugEvent("mqtt_command", "c\(i)"), at: at(i)) }
-        #expect(throttle.admit(PlugEvent("factory_reset_started", "reset"), at: at(100)).map(\.name) == ["factory_reset_started"])
+        for i in 0..<100 { _ = throttle.admit(PlugEvent(.mqttCommand, "c\(i)"), at: at(i)) }
+        #expect(throttle.admit(PlugEvent(.factoryResetStarted, "reset"), at: at(100)).map(\.name) == ["factory_reset_started"])
         #expect(throttle.nextDeadline == at(1000))
         #expect(throttle.due(at: at(999)).isEmpty)
         #expect(throttle.due(at: at(1000)).map { $0.fields["PLUG_SUPPRESSED"] } == ["98"])

@@ -3,7 +3,7 @@ import Testing
 @testable import PlugDaemon
 
 @Suite struct EventBroadcasterTests {
-    func event(_ i: Int) -> PlugEvent { PlugEvent("relay", "event \(i)") }
+    func event(_ i: Int) -> PlugEvent { PlugEvent(.relay, "event \(i)") }
 
     @Test func aWatcherThatFallsBehindIsToldHowManyItMissedAndGoesOn() {
         let events = EventBroadcaster(inner: LoggerEventSinkStub(), maxQueued: 4)

@@ -37,7 +37,7 @@ import Testing
         let t0 = rig.clock.now
         let start = rig.sink.events.count
         for i in 0..<1000 {
-            rig.runtime.process([.log(PlugEvent("mqtt_command_invalid", "bogus \(i)", priority: .warning))], at: t0)
+            rig.runtime.process([.log(PlugEvent(.mqttCommandInvalid, "bogus \(i)", priority: .warning))], at: t0)
         }
         #expect(rig.sink.events.count - start == 10)
         #expect(rig.runtime.nextWake(after: t0)! <= t0.advanced(by: .seconds(1)))   // a timer for the summary

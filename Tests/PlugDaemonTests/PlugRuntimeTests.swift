@@ -155,7 +155,7 @@ final class Rig {
 
     @Test func logEventsFromOtherThreadsAreRecordedInOrder() throws {
         let rig = try Rig()
-        rig.runtime.process(.log(PlugEvent("mqtt_connected", "connected")), at: rig.clock.now)
+        rig.runtime.process(.log(PlugEvent(.mqttConnected, "connected")), at: rig.clock.now)
         rig.runtime.process(.input(.command(.on, source: .mqtt)), at: rig.clock.now)
         #expect(Array(rig.sink.names.suffix(2)) == ["mqtt_connected", "relay"])
         #expect(rig.sink.events.last?.fields["PLUG_SOURCE"] == "mqtt")

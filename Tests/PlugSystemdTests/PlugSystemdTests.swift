@@ -15,9 +15,9 @@ import PlugCore
         #expect(SystemLog.format(priority: 4, message: "Button stuck\nreally", fields: " PLUG_EVENT=stuck_button")
                 == "<4>Button stuck really PLUG_EVENT=stuck_button\n")
         let log = SystemLog(identifier: "plugd", messageIDs: ["stuck_button": "b126dbd571ca478eb71a4b96ec80e0fc"], destination: .stderr)
-        #expect(log.line(for: PlugEvent("stuck_button", "Button held 30 s", priority: .warning, fields: ["PLUG_HOLD_MS": "30000"]))
+        #expect(log.line(for: PlugEvent(.stuckButton, "Button held 30 s", priority: .warning, fields: ["PLUG_HOLD_MS": "30000"]))
                 == "<4>Button held 30 s MESSAGE_ID=b126dbd571ca478eb71a4b96ec80e0fc PLUG_EVENT=stuck_button PLUG_HOLD_MS=30000\n")
-        #expect(log.line(for: PlugEvent("relay", "Relay on (button)", fields: ["plug.source": "button"]))
+        #expect(log.line(for: PlugEvent(.relay, "Relay on (button)", fields: ["plug.source": "button"]))
                 == "<6>Relay on (button) PLUG_EVENT=relay PLUG_SOURCE=button\n")
     }
 }
@@ -25,7 +25,7 @@ import PlugCore
 @Suite struct JournalBoundsTests {
     @Test func everyMessageAndFieldIsBoundedInBytesAtACharacterBoundary() {
         let huge = String(repeating: "é", count: 1_000_000)   // 2 MB
-        let e = SystemLog.bounded(PlugEvent("mqtt_command", huge, fields: ["PLUG_PAYLOAD": huge, "PLUG_TOPIC": "short"]))
+        let e = SystemLog.bounded(PlugEvent(.mqttCommand, huge, fields: ["PLUG_PAYLOAD": huge, "PLUG_TOPIC": "short"]))
         #expect(e.message.utf8.count <= SystemLog.messageLimit && e.message.hasSuffix("é…"))
         #expect(e.fields["PLUG_PAYLOAD"]!.utf8.count <= SystemLog.fieldLimit)
         #expect(e.fields["PLUG_TOPIC"] == "short")
@@ -44,6 +44,20 @@ import PlugCore
             #expect(id.count == 32 && id.allSatisfy(\.isHexDigit), "\(id)")
         }
         #expect(Set(MessageCatalog.ids.values).count == MessageCatalog.ids.count)   // no id used twice
+    }
+
+    /// `EventName` lists the events the code writes, no more: every case is used outside the
+    /// table (a case left behind after its event went would be documented but never written).
+    @Test func everyEventNameIsWrittenByTheCode() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources").standardized
+        var code = ""
+        let files = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil))
+        for case let file as URL in files where file.pathExtension == "swift" && file.lastPathComponent != "EventName.swift" {
+            code += try String(contentsOf: file, encoding: .utf8)
+        }
+        for event in EventName.allCases {
+            #expect(code.contains(".\(event)"), "EventName.\(event) is never written")
+        }
     }
 }
 
