@@ -91,3 +91,38 @@ public enum EventName: String, Sendable, CaseIterable {
         }
     }
 }
+
+/// Every structured field an event may carry besides `PLUG_EVENT`, one case each: the journal
+/// field's name (`journalctl -u plugd PLUG_RELAY=on`). Each is a valid journal field name as it
+/// stands (capitals, digits and `_`), which `EventFieldTests` checks.
+public enum EventField: String, Sendable, CaseIterable, Comparable {
+    case board = "PLUG_BOARD"
+    case broker = "PLUG_BROKER"
+    case bytes = "PLUG_BYTES"
+    case chip = "PLUG_CHIP"
+    case chipLabel = "PLUG_CHIP_LABEL"
+    case clientId = "PLUG_CLIENT_ID"
+    case collapsed = "PLUG_COLLAPSED"
+    case copiedBoard = "PLUG_COPIED_BOARD"
+    case copiedIdentity = "PLUG_COPIED_IDENTITY"
+    case debounce = "PLUG_DEBOUNCE"
+    case file = "PLUG_FILE"
+    case gpiod = "PLUG_GPIOD"
+    case holdMs = "PLUG_HOLD_MS"
+    case identity = "PLUG_IDENTITY"
+    case payload = "PLUG_PAYLOAD"
+    case pending = "PLUG_PENDING"
+    case policy = "PLUG_POLICY"
+    case reason = "PLUG_REASON"
+    case relay = "PLUG_RELAY"
+    case relayHeld = "PLUG_RELAY_HELD"
+    case resetPending = "PLUG_RESET_PENDING"
+    case skipped = "PLUG_SKIPPED"
+    case source = "PLUG_SOURCE"
+    case suppressed = "PLUG_SUPPRESSED"
+    case suppressedEvent = "PLUG_SUPPRESSED_EVENT"
+    case takeovers = "PLUG_TAKEOVERS"
+    case topic = "PLUG_TOPIC"
+
+    public static func < (a: EventField, b: EventField) -> Bool { a.rawValue < b.rawValue }
+}

@@ -47,7 +47,7 @@ public struct LogThrottle: Sendable {
                 \(w.suppressed) more "\(name)" entries in \(window.milliseconds) ms were not logged (a storm: at most \(burst) \
                 of one kind are logged per \(window.milliseconds) ms)
                 """, priority: .warning,
-                fields: ["PLUG_SUPPRESSED": "\(w.suppressed)", "PLUG_SUPPRESSED_EVENT": name]))
+                fields: [.suppressed: "\(w.suppressed)", .suppressedEvent: name]))
         }
         return out
     }

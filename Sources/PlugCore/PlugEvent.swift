@@ -21,10 +21,10 @@ public struct PlugEvent: Equatable, Sendable, CustomStringConvertible {
     /// The entry's priority.
     public var priority: LogPriority
     /// Extra structured fields (`PLUG_RELAY`, `PLUG_HOLD_MS`, `PLUG_SOURCE`, …).
-    public var fields: [String: String]
+    public var fields: [EventField: String]
 
     public init(_ event: EventName, _ message: String, priority: LogPriority = .info,
-                fields: [String: String] = [:]) {
+                fields: [EventField: String] = [:]) {
         self.name = event.rawValue
         self.message = message
         self.priority = priority

@@ -133,24 +133,24 @@ public struct PlugMachine: Sendable {
         if let relayHeld {
             machine.relayOn = resetCompletedAtStart ? false : state.relayOn
             fx.append(.log(PlugEvent(.started, "plugd restarted, relay \(onOff(machine.relayOn)) (its line was held through the restart)",
-                                     fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_POLICY": effective.rawValue])))
+                                     fields: [.relay: onOff(machine.relayOn), .policy: effective.rawValue])))
             if relayHeld == machine.relayOn {
                 fx.append(.log(PlugEvent(.relayAdopted, "Relay line held through the restart: kept \(onOff(relayHeld))",
-                                         fields: ["PLUG_RELAY": onOff(relayHeld), "PLUG_RELAY_HELD": onOff(relayHeld)])))
+                                         fields: [.relay: onOff(relayHeld), .relayHeld: onOff(relayHeld)])))
             } else {
                 fx.append(.setRelay(machine.relayOn))
                 let why = resetCompletedAtStart ? "a factory reset finished at start-up" : "the state file says \(onOff(machine.relayOn))"
                 fx.append(.log(PlugEvent(.relayAdopted, "Relay line held through the restart at \(onOff(relayHeld)), switched \(onOff(machine.relayOn)): \(why)",
                                          priority: .notice,
-                                         fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_RELAY_HELD": onOff(relayHeld)])))
+                                         fields: [.relay: onOff(machine.relayOn), .relayHeld: onOff(relayHeld)])))
             }
         } else {
             fx.append(.log(PlugEvent(.started, "plugd started, relay \(onOff(machine.relayOn)) (power-on policy \(effective.rawValue))",
-                                     fields: ["PLUG_RELAY": onOff(machine.relayOn), "PLUG_POLICY": effective.rawValue])))
+                                     fields: [.relay: onOff(machine.relayOn), .policy: effective.rawValue])))
         }
         if resetCompletedAtStart {
             fx.append(.log(PlugEvent(.factoryResetComplete, "An interrupted factory reset was completed at start-up",
-                                     priority: .notice, fields: ["PLUG_SOURCE": EventSource.startup.rawValue])))
+                                     priority: .notice, fields: [.source: EventSource.startup.rawValue])))
         }
         if buttonPressed {
             fx.append(.log(PlugEvent(.startupHold, "Button held at start-up: no toggle; hold 12 s and release to factory reset",
@@ -304,7 +304,7 @@ public struct PlugMachine: Sendable {
             case .factoryResetting:
                 mode = .resetComplete(since: deadline)
                 fx.append(.log(PlugEvent(.factoryResetComplete, "Factory reset complete; new identity \(state.identity.uuidString)",
-                                         priority: .notice, fields: ["PLUG_IDENTITY": state.identity.uuidString])))
+                                         priority: .notice, fields: [.identity: state.identity.uuidString])))
             case .resetComplete:
                 mode = .setup(since: deadline)
                 fx.append(.log(PlugEvent(.setupMode, "Setup mode entered after factory reset", priority: .notice)))
@@ -330,18 +330,18 @@ public struct PlugMachine: Sendable {
         if h.stage < .setupArmed, !h.startup, held >= b.setupHold {
             h.stage = .setupArmed
             fx.append(.log(PlugEvent(.holdSetup, "Button held \(b.setupHold): release now for setup mode",
-                                     fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
+                                     fields: [.holdMs: "\(held.milliseconds)"])))
         }
         if h.stage < .factoryArmed, held >= b.factoryHold {
             h.stage = .factoryArmed
             fx.append(.log(PlugEvent(h.startup ? .startupHoldArmed : .holdFactory,
                                      "Button held \(b.factoryHold): release now for factory reset",
-                                     priority: .notice, fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
+                                     priority: .notice, fields: [.holdMs: "\(held.milliseconds)"])))
         }
         if held >= b.stuckHold {
             h.stage = .stuck
             fx.append(.log(PlugEvent(.stuckButton, "Button held \(b.stuckHold): treated as stuck, hold cancelled, nothing reset",
-                                     priority: .warning, fields: ["PLUG_HOLD_MS": "\(held.milliseconds)"])))
+                                     priority: .warning, fields: [.holdMs: "\(held.milliseconds)"])))
         }
         hold = h
     }
@@ -372,7 +372,7 @@ public struct PlugMachine: Sendable {
         guard let h = hold else { return }
         hold = nil
         let held = h.start.duration(to: change.at)
-        let fields = ["PLUG_HOLD_MS": "\(held.milliseconds)", "PLUG_SOURCE": EventSource.button.rawValue]
+        let fields: [EventField: String] = [.holdMs: "\(held.milliseconds)", .source: EventSource.button.rawValue]
         let b = timings.button
         // Judged by the hold's length between kernel timestamps, not by the stage reached when
         // the last deadline was handled.
@@ -402,7 +402,7 @@ public struct PlugMachine: Sendable {
     // MARK: - Actions
 
     private mutating func perform(_ command: Command, source: EventSource, _ fx: inout [Effect]) {
-        let fields = ["PLUG_SOURCE": source.rawValue]
+        let fields: [EventField: String] = [.source: source.rawValue]
         if resetting {
             fx.append(.log(PlugEvent(.commandRejected, "Command \(command) rejected: factory reset in progress",
                                      priority: .warning, fields: fields)))
@@ -455,7 +455,7 @@ public struct PlugMachine: Sendable {
         fx.append(.save(state))
         let note = delayed ? ", delayed by the flood guard" : ""
         fx.append(.log(PlugEvent(.relay, "Relay \(onOff(on)) (\(source.rawValue)\(note))",
-                                 fields: ["PLUG_RELAY": onOff(on), "PLUG_SOURCE": source.rawValue])))
+                                 fields: [.relay: onOff(on), .source: source.rawValue])))
     }
 
     /// Logs the requests the flood guard collapsed, at most once per window.
@@ -466,17 +466,17 @@ public struct PlugMachine: Sendable {
             ?? "the relay is \(onOff(relayOn)), as last asked"
         fx.append(.log(PlugEvent(.relayFlood, "Relay flood guard (\(limit)): \(n) request\(n == 1 ? "" : "s") collapsed; \(outcome)",
                                  priority: .warning,
-                                 fields: ["PLUG_COLLAPSED": "\(n)", "PLUG_RELAY": onOff(relayOn),
-                                          "PLUG_PENDING": flood.pending.map { onOff($0.level) } ?? "none"])))
+                                 fields: [.collapsed: "\(n)", .relay: onOff(relayOn),
+                                          .pending: flood.pending.map { onOff($0.level) } ?? "none"])))
     }
 
-    private mutating func enterSetup(source: EventSource, fields: [String: String], _ fx: inout [Effect]) {
+    private mutating func enterSetup(source: EventSource, fields: [EventField: String], _ fx: inout [Effect]) {
         mode = .setup(since: now)
         fx.append(.log(PlugEvent(.simpleReset, "Simple reset: setup mode, identity and registration kept",
                                  priority: .notice, fields: fields)))
     }
 
-    private mutating func startFactoryReset(source: EventSource, fields: [String: String], _ fx: inout [Effect]) {
+    private mutating func startFactoryReset(source: EventSource, fields: [EventField: String], _ fx: inout [Effect]) {
         mode = .factoryResetting(since: now, finished: false)
         fx.append(.log(PlugEvent(.factoryResetStarted, "Factory reset started: wiping state", priority: .notice, fields: fields)))
         enterResetState(&fx)
@@ -490,12 +490,12 @@ public struct PlugMachine: Sendable {
         if relayOn {
             relayOn = false
             fx.append(.setRelay(false))
-            fx.append(.log(PlugEvent(.relay, "Relay off (factory reset)", fields: ["PLUG_RELAY": "off", "PLUG_SOURCE": EventSource.system.rawValue])))
+            fx.append(.log(PlugEvent(.relay, "Relay off (factory reset)", fields: [.relay: "off", .source: EventSource.system.rawValue])))
         }
         if let h = hold, !h.voided {
             hold?.voided = true
             fx.append(.log(PlugEvent(.holdVoided, "Factory reset began while the button was held: this hold does nothing; release and press again",
-                                     priority: .notice, fields: ["PLUG_HOLD_MS": "\(h.start.duration(to: now).milliseconds)"])))
+                                     priority: .notice, fields: [.holdMs: "\(h.start.duration(to: now).milliseconds)"])))
         }
     }
 
@@ -509,7 +509,7 @@ public struct PlugMachine: Sendable {
         } else {
             // Completed late: the relay may have been switched meanwhile, a hold may be running.
             fx.append(.log(PlugEvent(.factoryResetStarted, "The interrupted factory reset is being completed now that the state can be written",
-                                     priority: .notice, fields: ["PLUG_SOURCE": EventSource.system.rawValue])))
+                                     priority: .notice, fields: [.source: EventSource.system.rawValue])))
             enterResetState(&fx)
             mode = .factoryResetting(since: now, finished: true)
         }
@@ -528,7 +528,7 @@ public struct PlugMachine: Sendable {
             ? "the reset-pending marker is written: the reset completes as soon as the state can be written again (retried), or at the next start"
             : "nothing was wiped: identity \(state.identity.uuidString), name and registration are unchanged; try again once the state directory is writable"
         fx.append(.log(PlugEvent(.factoryResetFailed, "Factory reset failed: \(reason); \(outcome)", priority: .error,
-                                 fields: ["PLUG_IDENTITY": state.identity.uuidString, "PLUG_RESET_PENDING": committed ? "yes" : "no"])))
+                                 fields: [.identity: state.identity.uuidString, .resetPending: committed ? "yes" : "no"])))
     }
 
     private mutating func clearFault(_ fx: inout [Effect]) {

@@ -200,7 +200,8 @@ public final class ControlServer: Sendable {
         }
         while let event = subscription.next() {
             let message = ControlEventMessage(event: event.name, message: event.message,
-                                              priority: event.priority.rawValue, fields: event.fields)
+                                              priority: event.priority.rawValue,
+                                              fields: Dictionary(uniqueKeysWithValues: event.fields.map { ($0.key.rawValue, $0.value) }))
             if !send(fd, ControlProtocol.line(message)) { break }
         }
         events.unsubscribe(subscription)

@@ -37,7 +37,7 @@ public final class EventBroadcaster: EventSink, Sendable {
 
         static func skippedEvent(_ count: Int) -> PlugEvent {
             PlugEvent(.watchSkipped, "\(count) events skipped: this watcher fell more than its queue behind (the journal has them all)",
-                      priority: .warning, fields: ["PLUG_SKIPPED": "\(count)"])
+                      priority: .warning, fields: [.skipped: "\(count)"])
         }
 
         /// Ends the subscription; a waiting `next()` returns `nil`.

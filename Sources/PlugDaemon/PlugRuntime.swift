@@ -60,7 +60,7 @@ public final class PlugRuntime {
         case .adopted(let level): relayHeld = level
         case .refused(let reason):
             sink.record(PlugEvent(.relayNotAdopted, "The relay line kept through the restart was not taken over (\(reason)): requested anew",
-                                  priority: .warning, fields: ["PLUG_REASON": reason]))
+                                  priority: .warning, fields: [.reason: reason]))
         }
         let pressed: Bool
         do { pressed = try lines.button.isPressed() } catch { lines.release(); throw error }
@@ -74,14 +74,14 @@ public final class PlugRuntime {
         self.machine = machine
         if let aside = opened.setAside {
             sink.record(PlugEvent(.stateCorrupt, "State file was corrupt: moved aside to \(aside), defaults used",
-                                  priority: .error, fields: ["PLUG_FILE": aside]))
+                                  priority: .error, fields: [.file: aside]))
         }
         if opened.created {
             sink.record(PlugEvent(.stateCreated, "No state found: new plug \(opened.state.identity.uuidString)", priority: .notice))
         }
         if let board = opened.state.board, opened.bound {
             sink.record(PlugEvent(.stateBound, "State bound to this board (\(board), from \(PlugState.source(ofBoard: board))): a copy of it on another board will start as a new plug",
-                                  priority: .notice, fields: ["PLUG_BOARD": board]))
+                                  priority: .notice, fields: [.board: board]))
         }
         if let board = opened.state.board, let copy = opened.cloned {
             sink.record(PlugEvent(.stateCloned, """
@@ -90,8 +90,8 @@ public final class PlugRuntime {
                 one is a new plug \(opened.state.identity.uuidString) (the copy's was \(copy.identity.uuidString), \
                 "\(copy.name)"), not set up: hold the button 5 s or run plugctl setup --name NAME
                 """, priority: .warning,
-                fields: ["PLUG_BOARD": board, "PLUG_COPIED_BOARD": copy.board ?? "", "PLUG_IDENTITY": opened.state.identity.uuidString,
-                         "PLUG_COPIED_IDENTITY": copy.identity.uuidString]))
+                fields: [.board: board, .copiedBoard: copy.board ?? "", .identity: opened.state.identity.uuidString,
+                         .copiedIdentity: copy.identity.uuidString]))
         }
         perform(effects, at: now)
         updateLED(at: now)

@@ -142,7 +142,7 @@ public struct MQTTBridge: Sendable {
             announcedName = nil
             fx.append(.reachable(true))
             fx.append(.log(PlugEvent(.mqttConnected, "Connected to the MQTT broker \(settings.broker) as \(topics.deviceID)",
-                                     priority: .notice, fields: ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": topics.deviceID])))
+                                     priority: .notice, fields: [.broker: settings.broker, .clientId: topics.deviceID])))
             fx.append(.publish(MQTTMessage(topics.availability, "online", retain: true)))
             fx.append(.subscribe(topics.subscriptions))
             sync(&fx)
@@ -154,7 +154,7 @@ public struct MQTTBridge: Sendable {
             lastFailure = reason
             fx.append(.reachable(false))
             fx.append(.log(PlugEvent(.mqttDisconnected, "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
-                                     priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
+                                     priority: .warning, fields: [.broker: settings.broker, .reason: reason])))
         case .connectFailed(let reason):
             connected = false
             // A broker that refuses new connections was stopping, not handing this identity to
@@ -163,7 +163,7 @@ public struct MQTTBridge: Sendable {
             // Log a failure once, not at every retry: again only when the reason changes.
             if reason != lastFailure {
                 fx.append(.log(PlugEvent(.mqttUnreachable, "Cannot connect to the MQTT broker \(settings.broker): \(reason); retrying",
-                                         priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
+                                         priority: .warning, fields: [.broker: settings.broker, .reason: reason])))
             }
             if lastFailure == nil { fx.append(.reachable(false)) }
             lastFailure = reason
@@ -172,7 +172,7 @@ public struct MQTTBridge: Sendable {
         case .oversized(let topic, let bytes):
             guard topic == topics.command || topic == topics.identify || topic == topics.homeAssistantStatus else { break }
             fx.append(.log(PlugEvent(.mqttPayloadTooLarge, "MQTT message of \(bytes) bytes on \(topic) discarded unread: plugd reads at most \(Self.maxPayload) bytes",
-                                     priority: .warning, fields: ["PLUG_TOPIC": topic, "PLUG_BYTES": "\(bytes)"])))
+                                     priority: .warning, fields: [.topic: topic, .bytes: "\(bytes)"])))
         case .closedByBroker(let lasted, let takenOver):
             guard takenOver || lasted < Self.quickClose else {
                 return handle(.connectionLost(reason: "the broker closed the connection"))
@@ -183,7 +183,7 @@ public struct MQTTBridge: Sendable {
             lastFailure = "taken over"
             fx.append(.reachable(false))
             let id = topics.deviceID
-            let fields = ["PLUG_BROKER": settings.broker, "PLUG_CLIENT_ID": id, "PLUG_TAKEOVERS": "\(takeovers)"]
+            let fields: [EventField: String] = [.broker: settings.broker, .clientId: id, .takeovers: "\(takeovers)"]
             if takeovers < Self.takeoversReported {
                 // Without the broker's word, one early close is an ordinary loss (it may be the
                 // broker stopping); only a second in a row is called a conflict.
@@ -192,7 +192,7 @@ public struct MQTTBridge: Sendable {
                     ? .log(PlugEvent(.mqttTakenOver, "The MQTT broker \(settings.broker) closed the connection: another client connected as \(id); reconnecting",
                                      priority: .warning, fields: fields))
                     : .log(PlugEvent(.mqttDisconnected, "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
-                                     priority: .warning, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": reason])))
+                                     priority: .warning, fields: [.broker: settings.broker, .reason: reason])))
             } else if takeovers == Self.takeoversReported {
                 let how = takenOver ? "each takes the connection from the other"
                     : "the broker closed the connection within seconds of accepting it"
@@ -229,12 +229,12 @@ public struct MQTTBridge: Sendable {
             fx.append(.publish(MQTTMessage(topics.switchConfig, HomeAssistantDiscovery.switchConfig(topics, name: plug.name), retain: true)))
             fx.append(.publish(MQTTMessage(topics.buttonConfig, HomeAssistantDiscovery.buttonConfig(topics, name: plug.name), retain: true)))
             fx.append(.logWhenAcknowledged(PlugEvent(.mqttDiscovery, "Home Assistant discovery published for \"\(plug.name)\"",
-                                                     fields: ["PLUG_TOPIC": topics.switchConfig])))
+                                                     fields: [.topic: topics.switchConfig])))
         } else if !plug.registered, announcedName != nil {
             announcedName = nil
             for topic in [topics.switchConfig, topics.buttonConfig] { fx.append(.publish(MQTTMessage(topic, "", retain: true))) }
             fx.append(.log(PlugEvent(.mqttDiscoveryRemoved, "Not registered: removed from Home Assistant",
-                                     priority: .notice, fields: ["PLUG_TOPIC": topics.switchConfig])))
+                                     priority: .notice, fields: [.topic: topics.switchConfig])))
         }
     }
 
@@ -266,7 +266,7 @@ public struct MQTTBridge: Sendable {
         default: return
         }
         let excerpt = Self.excerpt(text)
-        let fields = ["PLUG_SOURCE": EventSource.mqtt.rawValue, "PLUG_TOPIC": topic, "PLUG_PAYLOAD": excerpt]
+        let fields: [EventField: String] = [.source: EventSource.mqtt.rawValue, .topic: topic, .payload: excerpt]
         guard let command else {
             fx.append(.log(PlugEvent(.mqttCommandInvalid, "MQTT command \"\(excerpt)\" on \(topic) not understood: send ON, OFF or TOGGLE",
                                      priority: .warning, fields: fields)))

@@ -291,7 +291,7 @@ public final class MQTTClient: @unchecked Sendable {
                 client.output(.log(PlugEvent(.mqttSubscribeRefused, """
                     The MQTT broker \(client.settings.broker) refused the subscription to \(topic): \(MQTTClient.reasonText(code)); \
                     commands on it will not arrive (check the broker's ACL)
-                    """, priority: .error, fields: ["PLUG_TOPIC": topic, "PLUG_REASON": MQTTClient.reasonText(code)])))
+                    """, priority: .error, fields: [.topic: topic, .reason: MQTTClient.reasonText(code)])))
             }
         }
         let will = bridge.will
@@ -344,7 +344,7 @@ public final class MQTTClient: @unchecked Sendable {
             output(.log(PlugEvent(.mqttProtocol, """
                 The MQTT broker \(settings.broker) does not speak MQTT 5: using 3.1.1, in which plugd cannot ask it to hold back \
                 messages over \(MQTTBridge.maxPacket) bytes or learn why it closes a connection
-                """, priority: .notice, fields: ["PLUG_BROKER": settings.broker])))
+                """, priority: .notice, fields: [.broker: settings.broker])))
             return
         }
         let text = useV5 ? Self.reasonText(rc) : String(cString: mosquitto_connack_string(rc))
@@ -380,7 +380,7 @@ public final class MQTTClient: @unchecked Sendable {
                     if rc != MOSQ_ERR_SUCCESS.rawValue, rc != MOSQ_ERR_NO_CONN.rawValue {
                         let reason = describe(rc)
                         output(.log(PlugEvent(.mqttSubscribeFailed, "Cannot subscribe to \(topic): \(reason); commands on it will not arrive",
-                                              priority: .error, fields: ["PLUG_TOPIC": topic, "PLUG_REASON": reason])))
+                                              priority: .error, fields: [.topic: topic, .reason: reason])))
                     }
                 }
             case .command(let c): output(.command(c))
@@ -405,7 +405,7 @@ public final class MQTTClient: @unchecked Sendable {
             if rc != MOSQ_ERR_NO_CONN.rawValue {
                 let reason = describe(rc)
                 output(.log(PlugEvent(.mqttPublishFailed, "Cannot publish to \(m.topic): \(reason)",
-                                      priority: .warning, fields: ["PLUG_TOPIC": m.topic, "PLUG_REASON": reason])))
+                                      priority: .warning, fields: [.topic: m.topic, .reason: reason])))
             }
             return nil
         }
@@ -429,7 +429,7 @@ public final class MQTTClient: @unchecked Sendable {
         if reason >= 0x80 {
             let text = Self.reasonText(reason)
             output(.log(PlugEvent(.mqttPublishRefused, "The MQTT broker \(settings.broker) refused the message on \(topic ?? "?"): \(text)",
-                                  priority: .error, fields: ["PLUG_TOPIC": topic ?? "", "PLUG_REASON": text])))
+                                  priority: .error, fields: [.topic: topic ?? "", .reason: text])))
             pendingLogs.removeAll { $0.mids.contains(mid) }
         }
         for i in pendingLogs.indices { pendingLogs[i].mids.remove(mid) }
@@ -439,7 +439,7 @@ public final class MQTTClient: @unchecked Sendable {
         for f in forgets where f.waiting.remove(mid) != nil && f.waiting.isEmpty && f.published {
             f.done(true)
             output(.log(PlugEvent(.mqttForgotten, "Removed from Home Assistant and the broker: \(f.messages.first?.topic ?? "")",
-                                  priority: .notice, fields: ["PLUG_TOPIC": f.messages.first?.topic ?? ""])))
+                                  priority: .notice, fields: [.topic: f.messages.first?.topic ?? ""])))
         }
         forgets.removeAll { $0.published && $0.waiting.isEmpty }
     }
@@ -480,7 +480,7 @@ public final class MQTTClient: @unchecked Sendable {
         disconnectCleanly(goodbye: wasConnected ? bridge.goodbye : nil)
         if wasConnected {
             output(.log(PlugEvent(.mqttDisconnected, "Disconnected from the MQTT broker \(settings.broker) (stopping); availability offline",
-                                  priority: .notice, fields: ["PLUG_BROKER": settings.broker, "PLUG_REASON": "stopping"])))
+                                  priority: .notice, fields: [.broker: settings.broker, .reason: "stopping"])))
         }
     }
 

@@ -64,7 +64,7 @@ public final class SystemLog: EventSink, Sendable {
 
     /// The entry's own fields: the event's, PLUG_EVENT, and MESSAGE_ID for catalogued events.
     func fields(of event: PlugEvent) -> [(name: String, value: String)] {
-        var fields = event.fields.map { (name: journalFieldName($0.key), value: $0.value) }
+        var fields = event.fields.map { (name: $0.key.rawValue, value: $0.value) }
         fields.append(("PLUG_EVENT", event.name))
         if let id = messageIDs[event.name] { fields.append(("MESSAGE_ID", id)) }
         return fields
@@ -120,14 +120,4 @@ func bounded(_ text: String, _ limit: Int) -> String {
         out.unicodeScalars.append(scalar)
     }
     return out + "…"
-}
-
-/// Field names become journal field names: upper case, `[A-Z0-9_]` only, not starting with `_`.
-func journalFieldName(_ key: String) -> String {
-    // Every key plugd itself writes is already one (PLUG_…): checked byte by byte, kept as it is.
-    let valid = key.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") }
-    if valid && !key.isEmpty && key.utf8.first != UInt8(ascii: "_") { return key }
-    var name = String(key.uppercased().unicodeScalars.map { ("A"..."Z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "_" })
-    while name.hasPrefix("_") { name.removeFirst() }
-    return name.isEmpty ? "FIELD" : name
 }

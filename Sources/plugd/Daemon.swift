@@ -61,7 +61,7 @@ struct Daemon {
             let debounce = settings.timings.button.debounce
             let how = runtime.lines.button.kernelDebounce == nil ? "in software" : "by the kernel"
             events.record(PlugEvent(.gpioBackend, "GPIO through \(LibgpiodBackend.libraryVersion); button debounced \(how) (\(debounce.milliseconds) ms)",
-                                    fields: ["PLUG_GPIOD": LibgpiodBackend.libraryVersion, "PLUG_DEBOUNCE": how]))
+                                    fields: [.gpiod: LibgpiodBackend.libraryVersion, .debounce: how]))
         }
         let inbox = LoopInbox()
         let server = ControlServer(path: settings.controlSocket, submit: { inbox.post(.request($0)) }, events: events)
@@ -113,7 +113,7 @@ struct Daemon {
                     The MQTT broker did not confirm removing \(topics.deviceID) from Home Assistant; \
                     it is sent when the broker is back (while plugd runs), or clear it by hand: \
                     mosquitto_pub -r -n -t \(topics.switchConfig) (and \(topics.buttonConfig))
-                    """, priority: .warning, fields: ["PLUG_TOPIC": topics.switchConfig]))
+                    """, priority: .warning, fields: [.topic: topics.switchConfig]))
             }
         }
         client.start()
@@ -156,7 +156,7 @@ struct Daemon {
                 events.record(PlugEvent(.gpioChip, """
                     GPIO header chip: \(choice.chip.name) (\(choice.chip.label), \(choice.chip.lines) lines: \(choice.models)), \
                     found by its label because gpio.chip is "auto"
-                    """, fields: ["PLUG_CHIP": choice.chip.name, "PLUG_CHIP_LABEL": choice.chip.label]))
+                    """, fields: [.chip: choice.chip.name, .chipLabel: choice.chip.label]))
             }
             return chosen
         } catch {

@@ -31,7 +31,7 @@ final class SimulatorScreen: EventSink, Sendable {
     func record(_ event: PlugEvent) {
         var line = event.message
         if !event.fields.isEmpty {
-            line += "  [" + event.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "]"
+            line += "  [" + event.fields.sorted { $0.key < $1.key }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: " ") + "]"
         }
         snapshot.withLock { s in
             s.events.append("\(event.name): \(line)")

@@ -142,7 +142,7 @@ import Testing
             let events = h.effects.compactMap { effect -> String? in
                 guard case .log(let e) = effect else { return nil }
                 switch e.name {
-                case "short_press", "simple_reset": return "\(e.name) \(e.fields["PLUG_HOLD_MS"] ?? "?")"
+                case "short_press", "simple_reset": return "\(e.name) \(e.fields[.holdMs] ?? "?")"
                 case "hold_setup": return e.name
                 default: return nil
                 }

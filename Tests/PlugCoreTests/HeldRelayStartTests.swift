@@ -22,7 +22,7 @@ import Testing
         #expect(m.relayOn == on)
         #expect(setsRelay(fx).isEmpty)
         let adopted = logged(fx).first { $0.name == "relay_adopted" }
-        #expect(adopted?.fields["PLUG_RELAY_HELD"] == (on ? "on" : "off"))
+        #expect(adopted?.fields[.relayHeld] == (on ? "on" : "off"))
         #expect(logged(fx).first { $0.name == "started" }?.message.contains("held through the restart") == true)
     }
 
@@ -42,7 +42,7 @@ import Testing
         #expect(setsRelay(fx) == [!held])
         let adopted = logged(fx).first { $0.name == "relay_adopted" }
         #expect(adopted?.priority == .notice)
-        #expect(adopted?.fields["PLUG_RELAY"] == (held ? "off" : "on"))
+        #expect(adopted?.fields[.relay] == (held ? "off" : "on"))
     }
 
     @Test func aResetFinishedAtStartTurnsAHeldRelayOff() {

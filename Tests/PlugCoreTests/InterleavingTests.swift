@@ -159,7 +159,7 @@ import Testing
         #expect(h.machine.acceptsCommands)        // the plug works on, degraded
         let failed = h.effects.compactMap { if case .log(let e) = $0, e.name == "factory_reset_failed" { e } else { nil } }.first
         #expect(failed?.priority == .error)
-        #expect(failed?.fields["PLUG_RESET_PENDING"] == "no")
+        #expect(failed?.fields[.resetPending] == "no")
         #expect(failed?.message.contains("nothing was wiped") == true)
     }
 
@@ -177,7 +177,7 @@ import Testing
         var h = Harness()
         h.command(.factoryReset, at: sec(2))
         h.effects += h.machine.handle(.factoryResetFailed(reason: "fsync: I/O error", committed: true), at: sec(2))
-        #expect(h.effects.contains { if case .log(let e) = $0 { e.fields["PLUG_RESET_PENDING"] == "yes" } else { false } })
+        #expect(h.effects.contains { if case .log(let e) = $0 { e.fields[.resetPending] == "yes" } else { false } })
         h.edge(true, at: sec(3))                   // the plug works on meanwhile: the press switches
         h.advance(to: sec(4))                      // the relay on, and is still held when the retry
         #expect(h.machine.relayOn)                 // succeeds

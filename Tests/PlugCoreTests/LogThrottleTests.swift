@@ -20,7 +20,7 @@ import Testing
         logged += throttle.due(at: at(3000))
         let summaries = logged.filter { $0.name == "log_suppressed" }
         #expect(logged.count - summaries.count == 20)   // 10 per window, two windows
-        #expect(summaries.map { $0.fields["PLUG_SUPPRESSED"] } == ["4990", "4990"])
+        #expect(summaries.map { $0.fields[.suppressed] } == ["4990", "4990"])
         #expect(throttle.nextDeadline == nil)
     }
 
@@ -30,6 +30,6 @@ import Testing
         #expect(throttle.admit(PlugEvent(.factoryResetStarted, "reset"), at: at(100)).map(\.name) == ["factory_reset_started"])
         #expect(throttle.nextDeadline == at(1000))
         #expect(throttle.due(at: at(999)).isEmpty)
-        #expect(throttle.due(at: at(1000)).map { $0.fields["PLUG_SUPPRESSED"] } == ["98"])
+        #expect(throttle.due(at: at(1000)).map { $0.fields[.suppressed] } == ["98"])
     }
 }

@@ -62,8 +62,8 @@ import Testing
         h.command(.off, at: sec(4))
         #expect(h.relaySets == [true, false])
         let relayEvents = h.effects.compactMap { if case .log(let e) = $0, e.name == "relay" { e } else { nil } }
-        #expect(relayEvents.map { $0.fields["PLUG_RELAY"] } == ["on", "off"])
-        #expect(relayEvents.allSatisfy { $0.fields["PLUG_SOURCE"] == "control" })
+        #expect(relayEvents.map { $0.fields[.relay] } == ["on", "off"])
+        #expect(relayEvents.allSatisfy { $0.fields[.source] == "control" })
     }
 
     @Test func deregisterRemovesRegistrationThenFactoryResets() {

@@ -37,7 +37,7 @@ import Testing
         #expect(h.relaySets.count <= 7)   // 5, then what the collapsed requests come to
         let floods = h.effects.compactMap { if case .log(let e) = $0, e.name == "relay_flood" { e } else { nil } }
         #expect(floods.count == 1)
-        #expect(floods.first?.fields["PLUG_COLLAPSED"] == "195")
+        #expect(floods.first?.fields[.collapsed] == "195")
         #expect(h.machine.nextDeadline == nil)   // settled: no timer
     }
 

@@ -45,7 +45,7 @@ import Testing
         let summaries = rig.sink.events.filter { $0.name == "log_suppressed" }
         #expect(summaries.count == 1)
         let summary = summaries.last
-        #expect(summary?.name == "log_suppressed" && summary?.fields["PLUG_SUPPRESSED"] == "990"
-                && summary?.fields["PLUG_SUPPRESSED_EVENT"] == "mqtt_command_invalid", "\(String(describing: summary))")
+        #expect(summary?.name == "log_suppressed" && summary?.fields[.suppressed] == "990"
+                && summary?.fields[.suppressedEvent] == "mqtt_command_invalid", "\(String(describing: summary))")
     }
 }

@@ -158,7 +158,7 @@ final class Rig {
         rig.runtime.process(.log(PlugEvent(.mqttConnected, "connected")), at: rig.clock.now)
         rig.runtime.process(.input(.command(.on, source: .mqtt)), at: rig.clock.now)
         #expect(Array(rig.sink.names.suffix(2)) == ["mqtt_connected", "relay"])
-        #expect(rig.sink.events.last?.fields["PLUG_SOURCE"] == "mqtt")
+        #expect(rig.sink.events.last?.fields[.source] == "mqtt")
     }
 
     @Test func startupHoldTurnsTheLEDOffAtTwelveSecondsAndReleaseFactoryResets() throws {

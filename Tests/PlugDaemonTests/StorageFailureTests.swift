@@ -48,8 +48,8 @@ import Testing
         let failed = rig.sink.events.filter { $0.name == "factory_reset_failed" }
         #expect(failed.count == 1)
         #expect(failed.first?.priority == .error)
-        #expect(failed.first?.fields["PLUG_RESET_PENDING"] == "no")
-        #expect(failed.first?.fields["PLUG_IDENTITY"] == old.uuidString)
+        #expect(failed.first?.fields[.resetPending] == "no")
+        #expect(failed.first?.fields[.identity] == old.uuidString)
         #expect(!rig.sink.names.contains("factory_reset_complete"))
         #expect(!rig.sink.events.contains { $0.message.contains("new identity") })
         #expect(rig.runtime.machine.state.identity == old)
@@ -71,7 +71,7 @@ import Testing
         rig.disk.allowing = 3                      // the marker is written and synced, then read-only
         let reply = Self.request(.factoryReset, rig)
         #expect(reply?.ok == false)
-        #expect(rig.sink.events.first { $0.name == "factory_reset_failed" }?.fields["PLUG_RESET_PENDING"] == "yes")
+        #expect(rig.sink.events.first { $0.name == "factory_reset_failed" }?.fields[.resetPending] == "yes")
         #expect(rig.runtime.machine.state.identity == old)
         rig.runtime.lines.release()                // power cut before any retry
         rig.disk.failing = false
@@ -95,7 +95,7 @@ import Testing
         rig.advance(to: Self.t(40))                // the retry at 33 s succeeds
         let fresh = rig.runtime.machine.state.identity
         #expect(fresh != old)
-        #expect(rig.sink.events.contains { $0.name == "factory_reset_complete" && $0.fields["PLUG_IDENTITY"] == fresh.uuidString })
+        #expect(rig.sink.events.contains { $0.name == "factory_reset_complete" && $0.fields[.identity] == fresh.uuidString })
         #expect(try rig.saved()?.identity == fresh)
         #expect(try PosixStateFileSystem(directory: rig.dir).list() == [StateStore.stateFile])
         #expect(rig.runtime.machine.fault == nil)

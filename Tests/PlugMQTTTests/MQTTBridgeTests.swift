@@ -235,7 +235,7 @@ extension [MQTTBridge.Action] {
         let fx = b.handle(.oversized(topic: b.topics.command, bytes: 64 << 20))
         #expect(fx.commands.isEmpty && fx.logged == ["mqtt_payload_too_large"])
         guard case .log(let e) = fx.first else { Issue.record("no log"); return }
-        #expect(e.fields["PLUG_BYTES"] == "67108864")
+        #expect(e.fields[.bytes] == "67108864")
         #expect(b.handle(.oversized(topic: "elsewhere", bytes: 1000)).isEmpty)
     }
 
@@ -245,7 +245,7 @@ extension [MQTTBridge.Action] {
         let payload = String(repeating: "é", count: 200) + "\u{1}"
         let fx = b.handle(.message(topic: b.topics.command, payload: payload, retained: false, at: .zero))
         guard case .log(let e) = fx.first else { Issue.record("no log"); return }
-        #expect(e.fields["PLUG_PAYLOAD"]!.utf8.count <= 64 + 3)
+        #expect(e.fields[.payload]!.utf8.count <= 64 + 3)
         #expect(MQTTBridge.excerpt("a\u{1}b\nc") == "a\\u{01}b\\nc")
     }
 

@@ -4,20 +4,23 @@ import PlugCore
 @testable import PlugSystemd
 
 @Suite struct JournalFormattingTests {
-    @Test func metadataKeysBecomeValidJournalFieldNames() {
-        #expect(journalFieldName("PLUG_EVENT") == "PLUG_EVENT")
-        #expect(journalFieldName("plug.hold-ms") == "PLUG_HOLD_MS")
-        #expect(journalFieldName("_SYSTEMD_UNIT") == "SYSTEMD_UNIT")   // no trusted-field spoofing
-        #expect(journalFieldName("__") == "FIELD")
+    /// Every field plugd writes is a valid journal field name as it stands: capitals, digits
+    /// and `_`, not starting with `_` (journald's trusted fields), at most 64 bytes.
+    @Test func everyEventFieldIsAValidJournalFieldName() {
+        for field in EventField.allCases {
+            let name = field.rawValue
+            #expect(!name.isEmpty && name.utf8.count <= 64 && !name.hasPrefix("_"), "\(name)")
+            #expect(name.utf8.allSatisfy { (65...90).contains($0) || (48...57).contains($0) || $0 == 95 }, "\(name)")
+        }
     }
 
     @Test func stderrLinesCarryThePriorityPrefixAndStayOneLine() {
         #expect(SystemLog.format(priority: 4, message: "Button stuck\nreally", fields: " PLUG_EVENT=stuck_button")
                 == "<4>Button stuck really PLUG_EVENT=stuck_button\n")
         let log = SystemLog(identifier: "plugd", messageIDs: ["stuck_button": "b126dbd571ca478eb71a4b96ec80e0fc"], destination: .stderr)
-        #expect(log.line(for: PlugEvent(.stuckButton, "Button held 30 s", priority: .warning, fields: ["PLUG_HOLD_MS": "30000"]))
+        #expect(log.line(for: PlugEvent(.stuckButton, "Button held 30 s", priority: .warning, fields: [.holdMs: "30000"]))
                 == "<4>Button held 30 s MESSAGE_ID=b126dbd571ca478eb71a4b96ec80e0fc PLUG_EVENT=stuck_button PLUG_HOLD_MS=30000\n")
-        #expect(log.line(for: PlugEvent(.relay, "Relay on (button)", fields: ["plug.source": "button"]))
+        #expect(log.line(for: PlugEvent(.relay, "Relay on (button)", fields: [.source: "button"]))
                 == "<6>Relay on (button) PLUG_EVENT=relay PLUG_SOURCE=button\n")
     }
 }
@@ -25,10 +28,10 @@ import PlugCore
 @Suite struct JournalBoundsTests {
     @Test func everyMessageAndFieldIsBoundedInBytesAtACharacterBoundary() {
         let huge = String(repeating: "é", count: 1_000_000)   // 2 MB
-        let e = SystemLog.bounded(PlugEvent(.mqttCommand, huge, fields: ["PLUG_PAYLOAD": huge, "PLUG_TOPIC": "short"]))
+        let e = SystemLog.bounded(PlugEvent(.mqttCommand, huge, fields: [.payload: huge, .topic: "short"]))
         #expect(e.message.utf8.count <= SystemLog.messageLimit && e.message.hasSuffix("é…"))
-        #expect(e.fields["PLUG_PAYLOAD"]!.utf8.count <= SystemLog.fieldLimit)
-        #expect(e.fields["PLUG_TOPIC"] == "short")
+        #expect(e.fields[.payload]!.utf8.count <= SystemLog.fieldLimit)
+        #expect(e.fields[.topic] == "short")
         #expect(bounded("abc", 3) == "abc" && bounded("abcdef", 5) == "ab…")
     }
 }
