@@ -56,9 +56,6 @@ struct ConfigKey {
         .seconds("mqtt", "reconnect_max_s", 1...3600, \.mqtt.reconnectMax),
         .bool("mqtt", "unreachable_led", \.timings.showBrokerUnreachable),
     ] }
-
-    /// The keys of each section.
-    static var sections: [String: Set<String>] { Dictionary(all.map { ($0.section, [$0.name]) }, uniquingKeysWith: { $0.union($1) }) }
 }
 
 /// What the file says, each key's default before it is read: the table's destinations.

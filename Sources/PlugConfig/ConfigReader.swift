@@ -24,13 +24,15 @@ struct ConfigReader {
     }
 
     mutating func read() -> PlugConfig? {
+        let all = ConfigKey.all
+        let sections = Dictionary(all.map { ($0.section, Set([$0.name])) }, uniquingKeysWith: { $0.union($1) })
         for (name, value) in root {
-            guard let keys = ConfigKey.sections[name] else { fail(name, "unknown section or key"); continue }
+            guard let keys = sections[name] else { fail(name, "unknown section or key"); continue }
             guard let table = value.table else { fail(name, "must be a table ([\(name)])"); continue }
             for (key, _) in table where !keys.contains(key) { fail("\(name).\(key)", "unknown key") }
         }
         var v = ConfigValues()
-        for key in ConfigKey.all { key.apply(&self, raw(key.section, key.name), &v) }
+        for key in all { key.apply(&self, raw(key.section, key.name), &v) }
 
         let t = v.timings
         if !(t.button.setupHold < t.button.factoryHold) {
