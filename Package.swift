@@ -57,7 +57,7 @@ let package = Package(
         .library(name: "PlugCore", targets: ["PlugCore"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         .target(name: "PlugCore"),
@@ -66,8 +66,9 @@ let package = Package(
         .target(name: "PlugPOSIX"),
         .target(name: "PlugGPIO", dependencies: ["PlugCore", "PlugPoll"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
-        .target(name: "PlugLibgpiod", dependencies: ["CGPIOD", "CLinux", "PlugGPIO", "PlugCore", "PlugPoll", "PlugPOSIX"],
-                swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
+        .target(
+            name: "PlugLibgpiod", dependencies: ["CGPIOD", "CLinux", "PlugGPIO", "PlugCore", "PlugPoll", "PlugPOSIX"],
+            swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .target(
             name: "PlugStore",
             dependencies: ["PlugCore", "PlugPOSIX"]
@@ -108,10 +109,15 @@ let package = Package(
         .testTarget(name: "PlugMQTTTests", dependencies: ["PlugMQTT", "PlugCore"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
         .testTarget(name: "PlugStoreTests", dependencies: ["PlugStore", "PlugCore"]),
-        .testTarget(name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"],
-                    swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
-        .testTarget(name: "PlugDaemonTests", dependencies: ["PlugDaemon", "PlugCore", "PlugGPIO", "PlugStore", "PlugProtocol", "PlugPoll", "PlugPOSIX",
-                                                         "PlugTestSupport"]),
+        .testTarget(
+            name: "PlugLibgpiodTests", dependencies: ["PlugLibgpiod", "PlugGPIO"],
+            swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
+        .testTarget(
+            name: "PlugDaemonTests",
+            dependencies: [
+                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugStore", "PlugProtocol", "PlugPoll", "PlugPOSIX",
+                "PlugTestSupport",
+            ]),
         .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore", "PlugPOSIX"]),
         .testTarget(name: "PlugPOSIXTests", dependencies: ["PlugPOSIX"]),
     ],

@@ -16,46 +16,48 @@ struct ConfigKey {
 
     var path: String { "\(section).\(name)" }
 
-    static var all: [ConfigKey] { [
-        .string("gpio", "chip", \.gpioChip, nonEmpty: true),
-        .string("relay", "chip", \.relay.chip),
-        .bool("relay", "active_low", \.relay.activeLow),
-        .line("relay", "line", \.relay.line),
-        .int("relay", "max_changes", 1...100, \.timings.relayMaxChanges),
-        .seconds("relay", "max_changes_window_s", 0...3600, \.timings.relayChangeWindow),
-        .string("button", "chip", \.button.chip),
-        .bool("button", "active_low", \.button.activeLow),
-        .line("button", "line", \.button.line),
-        .choice("button", "bias", \.buttonBias),
-        .choice("button", "toggle_on", \.timings.button.toggleOn),
-        .milliseconds("button", "debounce_ms", 1...1000, \.timings.button.debounce),
-        .bool("led", "active_low", \.led.activeLow),
-        .string("led", "chip", \.led.chip),
-        .line("led", "red", \.led.red),
-        .line("led", "green", \.led.green),
-        .line("led", "blue", \.led.blue),
-        .seconds("timing", "setup_hold_s", 0.5...600, \.timings.button.setupHold),
-        .seconds("timing", "factory_hold_s", 0.5...600, \.timings.button.factoryHold),
-        .seconds("timing", "stuck_hold_s", 0.5...3600, \.timings.button.stuckHold),
-        .seconds("timing", "setup_timeout_s", 1...86_400, \.timings.setupTimeout),
-        .seconds("timing", "reset_complete_s", 0...60, \.timings.resetCompleteShown),
-        .choice("power", "on", \.powerOn),
-        .milliseconds("state", "write_delay_ms", 0...60_000, \.writeDelay),
-        .checked("state", "board_id", \.boardID, ConfigReader.boardIDProblem),
-        .string("control", "socket", \.controlSocket),
-        .checked("mqtt", "host", \.mqtt.host, ConfigReader.hostProblem),
-        .int("mqtt", "port", 1...65_535, \.mqtt.port),
-        .file("mqtt", "ca_file", \.mqtt.caFile, check: MQTTSettings.problem(inCAFile:)),
-        .checked("mqtt", "username", \.mqtt.username) { $0.isEmpty ? "must not be empty" : nil },
-        .file("mqtt", "password_file", \.mqtt.passwordFile) {
-            if case .failure(let problem) = MQTTSettings.password(inFile: $0) { problem } else { nil }
-        },
-        .topicPrefix("mqtt", "topic_prefix", \.mqtt.topicPrefix),
-        .topicPrefix("mqtt", "discovery_prefix", \.mqtt.discoveryPrefix),
-        .int("mqtt", "keepalive_s", 5...3600, \.mqtt.keepalive),
-        .seconds("mqtt", "reconnect_max_s", 1...3600, \.mqtt.reconnectMax),
-        .bool("mqtt", "unreachable_led", \.timings.showBrokerUnreachable),
-    ] }
+    static var all: [ConfigKey] {
+        [
+            .string("gpio", "chip", \.gpioChip, nonEmpty: true),
+            .string("relay", "chip", \.relay.chip),
+            .bool("relay", "active_low", \.relay.activeLow),
+            .line("relay", "line", \.relay.line),
+            .int("relay", "max_changes", 1...100, \.timings.relayMaxChanges),
+            .seconds("relay", "max_changes_window_s", 0...3600, \.timings.relayChangeWindow),
+            .string("button", "chip", \.button.chip),
+            .bool("button", "active_low", \.button.activeLow),
+            .line("button", "line", \.button.line),
+            .choice("button", "bias", \.buttonBias),
+            .choice("button", "toggle_on", \.timings.button.toggleOn),
+            .milliseconds("button", "debounce_ms", 1...1000, \.timings.button.debounce),
+            .bool("led", "active_low", \.led.activeLow),
+            .string("led", "chip", \.led.chip),
+            .line("led", "red", \.led.red),
+            .line("led", "green", \.led.green),
+            .line("led", "blue", \.led.blue),
+            .seconds("timing", "setup_hold_s", 0.5...600, \.timings.button.setupHold),
+            .seconds("timing", "factory_hold_s", 0.5...600, \.timings.button.factoryHold),
+            .seconds("timing", "stuck_hold_s", 0.5...3600, \.timings.button.stuckHold),
+            .seconds("timing", "setup_timeout_s", 1...86_400, \.timings.setupTimeout),
+            .seconds("timing", "reset_complete_s", 0...60, \.timings.resetCompleteShown),
+            .choice("power", "on", \.powerOn),
+            .milliseconds("state", "write_delay_ms", 0...60_000, \.writeDelay),
+            .checked("state", "board_id", \.boardID, ConfigReader.boardIDProblem),
+            .string("control", "socket", \.controlSocket),
+            .checked("mqtt", "host", \.mqtt.host, ConfigReader.hostProblem),
+            .int("mqtt", "port", 1...65_535, \.mqtt.port),
+            .file("mqtt", "ca_file", \.mqtt.caFile, check: MQTTSettings.problem(inCAFile:)),
+            .checked("mqtt", "username", \.mqtt.username) { $0.isEmpty ? "must not be empty" : nil },
+            .file("mqtt", "password_file", \.mqtt.passwordFile) {
+                if case .failure(let problem) = MQTTSettings.password(inFile: $0) { problem } else { nil }
+            },
+            .topicPrefix("mqtt", "topic_prefix", \.mqtt.topicPrefix),
+            .topicPrefix("mqtt", "discovery_prefix", \.mqtt.discoveryPrefix),
+            .int("mqtt", "keepalive_s", 5...3600, \.mqtt.keepalive),
+            .seconds("mqtt", "reconnect_max_s", 1...3600, \.mqtt.reconnectMax),
+            .bool("mqtt", "unreachable_led", \.timings.showBrokerUnreachable),
+        ]
+    }
 }
 
 /// What the file says, each key's default before it is read: the table's destinations.
@@ -88,7 +90,7 @@ struct ConfigValues {
 
     var gpioChip = RaspberryPiHeader.auto
     var relay = Line(activeLow: false)
-    var button = Line(activeLow: true)   // a button to ground, read through a pull-up
+    var button = Line(activeLow: true) // a button to ground, read through a pull-up
     var buttonBias = Bias.pullUp
     var led = LED()
     var timings = PlugTimings()
@@ -103,16 +105,20 @@ struct ConfigValues {
 // reports what is wrong, naming the key) and stores what is right at the row's destination.
 extension ConfigKey {
     /// A key whose value `read` makes into a `T`, stored at `to`.
-    static func key<T>(_ section: String, _ name: String, _ to: WritableKeyPath<ConfigValues, T>,
-                       _ read: @escaping (inout ConfigReader, TOMLValue?, String) -> T?) -> ConfigKey {
+    static func key<T>(
+        _ section: String, _ name: String, _ to: WritableKeyPath<ConfigValues, T>,
+        _ read: @escaping (inout ConfigReader, TOMLValue?, String) -> T?
+    ) -> ConfigKey {
         ConfigKey(section: section, name: name) { r, v, values in
             if let x = read(&r, v, "\(section).\(name)") { values[keyPath: to] = x }
         }
     }
 
     /// The same for an optional destination (no default: `nil` until the file sets it).
-    static func key<T>(_ section: String, _ name: String, _ to: WritableKeyPath<ConfigValues, T?>,
-                       _ read: @escaping (inout ConfigReader, TOMLValue?, String) -> T?) -> ConfigKey {
+    static func key<T>(
+        _ section: String, _ name: String, _ to: WritableKeyPath<ConfigValues, T?>,
+        _ read: @escaping (inout ConfigReader, TOMLValue?, String) -> T?
+    ) -> ConfigKey {
         ConfigKey(section: section, name: name) { r, v, values in
             if let x = read(&r, v, "\(section).\(name)") { values[keyPath: to] = x }
         }
@@ -130,8 +136,10 @@ extension ConfigKey {
     }
 
     /// A string that `problem` accepts (it says why not, or `nil`).
-    static func checked(_ section: String, _ name: String, _ to: WritableKeyPath<ConfigValues, String?>,
-                        _ problem: @escaping (String) -> String?) -> ConfigKey {
+    static func checked(
+        _ section: String, _ name: String, _ to: WritableKeyPath<ConfigValues, String?>,
+        _ problem: @escaping (String) -> String?
+    ) -> ConfigKey {
         key(section, name, to) { r, v, k in r.checked(v, k, problem) }
     }
 
@@ -148,25 +156,33 @@ extension ConfigKey {
     }
 
     /// A whole number of milliseconds (`…_ms`).
-    static func milliseconds(_ section: String, _ name: String, _ range: ClosedRange<Int>,
-                             _ to: WritableKeyPath<ConfigValues, Duration>) -> ConfigKey {
+    static func milliseconds(
+        _ section: String, _ name: String, _ range: ClosedRange<Int>,
+        _ to: WritableKeyPath<ConfigValues, Duration>
+    ) -> ConfigKey {
         key(section, name, to) { r, v, k in r.int(v, k, range).map { .milliseconds($0) } }
     }
 
     /// A number of seconds, fractions allowed (`…_s`).
-    static func seconds(_ section: String, _ name: String, _ range: ClosedRange<Double>,
-                        _ to: WritableKeyPath<ConfigValues, Duration>) -> ConfigKey {
+    static func seconds(
+        _ section: String, _ name: String, _ range: ClosedRange<Double>,
+        _ to: WritableKeyPath<ConfigValues, Duration>
+    ) -> ConfigKey {
         key(section, name, to) { r, v, k in r.seconds(v, k, range) }
     }
 
-    static func seconds(_ section: String, _ name: String, _ range: ClosedRange<Double>,
-                        _ to: WritableKeyPath<ConfigValues, Duration?>) -> ConfigKey {
+    static func seconds(
+        _ section: String, _ name: String, _ range: ClosedRange<Double>,
+        _ to: WritableKeyPath<ConfigValues, Duration?>
+    ) -> ConfigKey {
         key(section, name, to) { r, v, k in r.seconds(v, k, range) }
     }
 
     /// One of an enumeration's raw values.
-    static func choice<T: RawRepresentable & CaseIterable>(_ section: String, _ name: String,
-                                                           _ to: WritableKeyPath<ConfigValues, T>) -> ConfigKey where T.RawValue == String {
+    static func choice<T: RawRepresentable & CaseIterable>(
+        _ section: String, _ name: String,
+        _ to: WritableKeyPath<ConfigValues, T>
+    ) -> ConfigKey where T.RawValue == String {
         key(section, name, to) { r, v, k in r.choice(v, k, T.self) }
     }
 
@@ -177,8 +193,10 @@ extension ConfigKey {
 
     /// A file read now, so that `--check-config` finds what cannot work: missing, unreadable,
     /// not a regular file, or whose contents `check` refuses.
-    static func file(_ section: String, _ name: String, _ to: WritableKeyPath<ConfigValues, String?>,
-                     check: @escaping ([UInt8]) -> SettingsProblem?) -> ConfigKey {
+    static func file(
+        _ section: String, _ name: String, _ to: WritableKeyPath<ConfigValues, String?>,
+        check: @escaping ([UInt8]) -> SettingsProblem?
+    ) -> ConfigKey {
         key(section, name, to) { r, v, k in r.file(v, k, check: check) }
     }
 

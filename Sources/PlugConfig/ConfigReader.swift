@@ -65,9 +65,10 @@ struct ConfigReader {
             }
         }
         guard errors.isEmpty, let relay, let button, let red, let green, let blue else { return nil }
-        return PlugConfig(wiring: Wiring(relay: relay, button: button, buttonBias: v.buttonBias, red: red, green: green, blue: blue),
-                          timings: t, powerOn: v.powerOn, writeDelay: v.writeDelay, controlSocket: v.controlSocket,
-                          boardID: v.boardID, mqtt: mqtt)
+        return PlugConfig(
+            wiring: Wiring(relay: relay, button: button, buttonBias: v.buttonBias, red: red, green: green, blue: blue),
+            timings: t, powerOn: v.powerOn, writeDelay: v.writeDelay, controlSocket: v.controlSocket,
+            boardID: v.boardID, mqtt: mqtt)
     }
 
     /// The `[mqtt]` section (present): a host is required, a password needs a user name.

@@ -69,8 +69,11 @@ public struct PlugConfig: Sendable, Equatable {
     /// Parses and validates TOML `text` (`file` names it in errors).
     public static func parse(_ text: String, file: String) throws -> PlugConfig {
         if let line = headerTOMLCannotParse(text) {
-            throw ConfigErrors([ConfigError(file: file, key: nil,
-                                            reason: "line \(line): a table header must start with a name, like [relay]")])
+            throw ConfigErrors([
+                ConfigError(
+                    file: file, key: nil,
+                    reason: "line \(line): a table header must start with a name, like [relay]")
+            ])
         }
         let root: TOMLTable
         do {

@@ -48,8 +48,9 @@ extension TOMLTable {
         guard let document = parsed else { throw TOMLSyntaxError(line: 0, column: 0, message: "out of memory") }
         defer { plug_toml_free(document) }
         if let error = document.pointee.error {
-            throw TOMLSyntaxError(line: Int(document.pointee.error_line), column: Int(document.pointee.error_column),
-                                  message: String(cString: error))
+            throw TOMLSyntaxError(
+                line: Int(document.pointee.error_line), column: Int(document.pointee.error_column),
+                message: String(cString: error))
         }
         let nodes = UnsafeBufferPointer(start: document.pointee.nodes, count: document.pointee.count)
         self = TOMLTable(entries: Self.children(nodes, of: -1, from: 0).entries)

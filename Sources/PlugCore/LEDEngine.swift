@@ -52,8 +52,9 @@ public enum LEDEngine {
         if let since = c.setupMode { return .blinking(.blue, hertz: 1, since: since) }
         if let since = c.fault { return .blinking(.red, hertz: 2, since: since) }
         if let started = c.started {
-            let flashes = LEDPattern.flashes(.red, count: startupFlashCount, on: startupFlash,
-                                             off: startupFlash, since: started)
+            let flashes = LEDPattern.flashes(
+                .red, count: startupFlashCount, on: startupFlash,
+                off: startupFlash, since: started)
             if let end = flashes.end, now < end { return flashes }
         }
         if let since = c.brokerUnreachable { return .blinking(.red, hertz: 1, since: since) }

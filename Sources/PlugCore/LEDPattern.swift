@@ -45,8 +45,10 @@ public struct LEDPattern: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// `count` flashes of `color`, lit `on` then dark `off`, starting at `since`.
-    public static func flashes(_ color: LEDColor, count: Int, on: Duration, off: Duration,
-                               since: MonotonicInstant) -> LEDPattern {
+    public static func flashes(
+        _ color: LEDColor, count: Int, on: Duration, off: Duration,
+        since: MonotonicInstant
+    ) -> LEDPattern {
         LEDPattern(color: color, blink: (on, off), anchor: since, count: count)
     }
 

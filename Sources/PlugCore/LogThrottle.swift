@@ -43,11 +43,14 @@ public struct LogThrottle: Sendable {
         for (name, w) in windows.sorted(by: { $0.value.start < $1.value.start }) where w.start.advanced(by: window) <= now {
             windows[name] = nil
             guard w.suppressed > 0 else { continue }
-            out.append(PlugEvent(.logSuppressed, """
-                \(w.suppressed) more "\(name)" entries in \(window.milliseconds) ms were not logged (a storm: at most \(burst) \
-                of one kind are logged per \(window.milliseconds) ms)
-                """, priority: .warning,
-                fields: [.suppressed: "\(w.suppressed)", .suppressedEvent: name]))
+            out.append(
+                PlugEvent(
+                    .logSuppressed,
+                    """
+                    \(w.suppressed) more "\(name)" entries in \(window.milliseconds) ms were not logged (a storm: at most \(burst) \
+                    of one kind are logged per \(window.milliseconds) ms)
+                    """, priority: .warning,
+                    fields: [.suppressed: "\(w.suppressed)", .suppressedEvent: name]))
         }
         return out
     }

@@ -23,8 +23,10 @@ public struct PlugEvent: Equatable, Sendable, CustomStringConvertible {
     /// Extra structured fields (`PLUG_RELAY`, `PLUG_HOLD_MS`, `PLUG_SOURCE`, …).
     public var fields: [EventField: String]
 
-    public init(_ event: EventName, _ message: String, priority: LogPriority = .info,
-                fields: [EventField: String] = [:]) {
+    public init(
+        _ event: EventName, _ message: String, priority: LogPriority = .info,
+        fields: [EventField: String] = [:]
+    ) {
         self.name = event.rawValue
         self.message = message
         self.priority = priority

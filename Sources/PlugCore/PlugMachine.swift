@@ -123,38 +123,59 @@ public struct PlugMachine: Sendable {
     ///     apply and the relay follows the state file (off after a reset the start finished).
     /// - Returns: the machine and the effects of starting (log entries, a state write if the
     ///   relay's remembered level changed, the relay set if a held line differs from the state).
-    public static func start(state: PlugState, policy: PowerOnPolicy, timings: PlugTimings = PlugTimings(),
-                             buttonPressed: Bool, resetCompletedAtStart: Bool = false, relayHeld: Bool? = nil,
-                             at now: MonotonicInstant) -> (PlugMachine, [Effect]) {
-        var machine = PlugMachine(state: state, policy: policy, timings: timings,
-                                  buttonPressed: buttonPressed, reset: resetCompletedAtStart, now: now)
+    public static func start(
+        state: PlugState, policy: PowerOnPolicy, timings: PlugTimings = PlugTimings(),
+        buttonPressed: Bool, resetCompletedAtStart: Bool = false, relayHeld: Bool? = nil,
+        at now: MonotonicInstant
+    ) -> (PlugMachine, [Effect]) {
+        var machine = PlugMachine(
+            state: state, policy: policy, timings: timings,
+            buttonPressed: buttonPressed, reset: resetCompletedAtStart, now: now)
         var fx: [Effect] = []
         let effective = state.powerOnPolicy ?? policy
         if let relayHeld {
             machine.relayOn = resetCompletedAtStart ? false : state.relayOn
-            fx.append(.log(PlugEvent(.started, "plugd restarted, relay \(onOff(machine.relayOn)) (its line was held through the restart)",
-                                     fields: [.relay: onOff(machine.relayOn), .policy: effective.rawValue])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .started, "plugd restarted, relay \(onOff(machine.relayOn)) (its line was held through the restart)",
+                        fields: [.relay: onOff(machine.relayOn), .policy: effective.rawValue])))
             if relayHeld == machine.relayOn {
-                fx.append(.log(PlugEvent(.relayAdopted, "Relay line held through the restart: kept \(onOff(relayHeld))",
-                                         fields: [.relay: onOff(relayHeld), .relayHeld: onOff(relayHeld)])))
+                fx.append(
+                    .log(
+                        PlugEvent(
+                            .relayAdopted, "Relay line held through the restart: kept \(onOff(relayHeld))",
+                            fields: [.relay: onOff(relayHeld), .relayHeld: onOff(relayHeld)])))
             } else {
                 fx.append(.setRelay(machine.relayOn))
                 let why = resetCompletedAtStart ? "a factory reset finished at start-up" : "the state file says \(onOff(machine.relayOn))"
-                fx.append(.log(PlugEvent(.relayAdopted, "Relay line held through the restart at \(onOff(relayHeld)), switched \(onOff(machine.relayOn)): \(why)",
-                                         priority: .notice,
-                                         fields: [.relay: onOff(machine.relayOn), .relayHeld: onOff(relayHeld)])))
+                fx.append(
+                    .log(
+                        PlugEvent(
+                            .relayAdopted, "Relay line held through the restart at \(onOff(relayHeld)), switched \(onOff(machine.relayOn)): \(why)",
+                            priority: .notice,
+                            fields: [.relay: onOff(machine.relayOn), .relayHeld: onOff(relayHeld)])))
             }
         } else {
-            fx.append(.log(PlugEvent(.started, "plugd started, relay \(onOff(machine.relayOn)) (power-on policy \(effective.rawValue))",
-                                     fields: [.relay: onOff(machine.relayOn), .policy: effective.rawValue])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .started, "plugd started, relay \(onOff(machine.relayOn)) (power-on policy \(effective.rawValue))",
+                        fields: [.relay: onOff(machine.relayOn), .policy: effective.rawValue])))
         }
         if resetCompletedAtStart {
-            fx.append(.log(PlugEvent(.factoryResetComplete, "An interrupted factory reset was completed at start-up",
-                                     priority: .notice, fields: [.source: EventSource.startup.rawValue])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .factoryResetComplete, "An interrupted factory reset was completed at start-up",
+                        priority: .notice, fields: [.source: EventSource.startup.rawValue])))
         }
         if buttonPressed {
-            fx.append(.log(PlugEvent(.startupHold, "Button held at start-up: no toggle; hold 12 s and release to factory reset",
-                                     priority: .notice)))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .startupHold, "Button held at start-up: no toggle; hold 12 s and release to factory reset",
+                        priority: .notice)))
         }
         if machine.state.relayOn != machine.relayOn {
             machine.state.relayOn = machine.relayOn
@@ -163,8 +184,10 @@ public struct PlugMachine: Sendable {
         return (machine, fx)
     }
 
-    private init(state: PlugState, policy: PowerOnPolicy, timings: PlugTimings, buttonPressed: Bool,
-                 reset: Bool, now: MonotonicInstant) {
+    private init(
+        state: PlugState, policy: PowerOnPolicy, timings: PlugTimings, buttonPressed: Bool,
+        reset: Bool, now: MonotonicInstant
+    ) {
         self.timings = timings
         self.state = state
         self.started = now
@@ -236,8 +259,9 @@ public struct PlugMachine: Sendable {
             case .stuck: holdDeadline = nil
             }
         }
-        return earliest(debouncer.deadline, holdDeadline, modeDeadline, identifying?.advanced(by: timings.identifyShown),
-                        flood.deadline)
+        return earliest(
+            debouncer.deadline, holdDeadline, modeDeadline, identifying?.advanced(by: timings.identifyShown),
+            flood.deadline)
     }
 
     /// The LED conditions at the machine's current time.
@@ -303,8 +327,11 @@ public struct PlugMachine: Sendable {
             switch mode {
             case .factoryResetting:
                 mode = .resetComplete(since: deadline)
-                fx.append(.log(PlugEvent(.factoryResetComplete, "Factory reset complete; new identity \(state.identity.uuidString)",
-                                         priority: .notice, fields: [.identity: state.identity.uuidString])))
+                fx.append(
+                    .log(
+                        PlugEvent(
+                            .factoryResetComplete, "Factory reset complete; new identity \(state.identity.uuidString)",
+                            priority: .notice, fields: [.identity: state.identity.uuidString])))
             case .resetComplete:
                 mode = .setup(since: deadline)
                 fx.append(.log(PlugEvent(.setupMode, "Setup mode entered after factory reset", priority: .notice)))
@@ -329,19 +356,28 @@ public struct PlugMachine: Sendable {
         let b = timings.button
         if h.stage < .setupArmed, !h.startup, held >= b.setupHold {
             h.stage = .setupArmed
-            fx.append(.log(PlugEvent(.holdSetup, "Button held \(b.setupHold): release now for setup mode",
-                                     fields: [.holdMs: "\(held.milliseconds)"])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .holdSetup, "Button held \(b.setupHold): release now for setup mode",
+                        fields: [.holdMs: "\(held.milliseconds)"])))
         }
         if h.stage < .factoryArmed, held >= b.factoryHold {
             h.stage = .factoryArmed
-            fx.append(.log(PlugEvent(h.startup ? .startupHoldArmed : .holdFactory,
-                                     "Button held \(b.factoryHold): release now for factory reset",
-                                     priority: .notice, fields: [.holdMs: "\(held.milliseconds)"])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        h.startup ? .startupHoldArmed : .holdFactory,
+                        "Button held \(b.factoryHold): release now for factory reset",
+                        priority: .notice, fields: [.holdMs: "\(held.milliseconds)"])))
         }
         if held >= b.stuckHold {
             h.stage = .stuck
-            fx.append(.log(PlugEvent(.stuckButton, "Button held \(b.stuckHold): treated as stuck, hold cancelled, nothing reset",
-                                     priority: .warning, fields: [.holdMs: "\(held.milliseconds)"])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .stuckButton, "Button held \(b.stuckHold): treated as stuck, hold cancelled, nothing reset",
+                        priority: .warning, fields: [.holdMs: "\(held.milliseconds)"])))
         }
         hold = h
     }
@@ -377,17 +413,26 @@ public struct PlugMachine: Sendable {
         // Judged by the hold's length between kernel timestamps, not by the stage reached when
         // the last deadline was handled.
         if h.voided {
-            fx.append(.log(PlugEvent(.ignoredPressReleased, "Button released after a press voided by a factory reset: nothing done",
-                                     fields: fields)))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .ignoredPressReleased, "Button released after a press voided by a factory reset: nothing done",
+                        fields: fields)))
         } else if held >= b.stuckHold {
-            fx.append(.log(PlugEvent(.stuckButtonReleased, "Button released after a hold cancelled as stuck: nothing done",
-                                     priority: .notice, fields: fields)))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .stuckButtonReleased, "Button released after a hold cancelled as stuck: nothing done",
+                        priority: .notice, fields: fields)))
         } else if h.startup {
             if held >= b.factoryHold {
                 startFactoryReset(source: .button, fields: fields, &fx)
             } else {
-                fx.append(.log(PlugEvent(.startupHoldReleased, "Start-up hold released before \(b.factoryHold): nothing done",
-                                         fields: fields)))
+                fx.append(
+                    .log(
+                        PlugEvent(
+                            .startupHoldReleased, "Start-up hold released before \(b.factoryHold): nothing done",
+                            fields: fields)))
             }
         } else if held < b.setupHold {
             fx.append(.log(PlugEvent(.shortPress, "Short press", fields: fields)))
@@ -404,8 +449,11 @@ public struct PlugMachine: Sendable {
     private mutating func perform(_ command: Command, source: EventSource, _ fx: inout [Effect]) {
         let fields: [EventField: String] = [.source: source.rawValue]
         if resetting {
-            fx.append(.log(PlugEvent(.commandRejected, "Command \(command) rejected: factory reset in progress",
-                                     priority: .warning, fields: fields)))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .commandRejected, "Command \(command) rejected: factory reset in progress",
+                        priority: .warning, fields: fields)))
             return
         }
         switch command {
@@ -454,26 +502,38 @@ public struct PlugMachine: Sendable {
         fx.append(.setRelay(on))
         fx.append(.save(state))
         let note = delayed ? ", delayed by the flood guard" : ""
-        fx.append(.log(PlugEvent(.relay, "Relay \(onOff(on)) (\(source.rawValue)\(note))",
-                                 fields: [.relay: onOff(on), .source: source.rawValue])))
+        fx.append(
+            .log(
+                PlugEvent(
+                    .relay, "Relay \(onOff(on)) (\(source.rawValue)\(note))",
+                    fields: [.relay: onOff(on), .source: source.rawValue])))
     }
 
     /// Logs the requests the flood guard collapsed, at most once per window.
     private mutating func reportFlood(_ fx: inout [Effect]) {
         guard let n = flood.report(at: now) else { return }
         let limit = "\(flood.limit) changes per \(flood.window.milliseconds) ms"
-        let outcome = flood.pending.map { "the last, \(onOff($0.level)), follows when the window allows" }
+        let outcome =
+            flood.pending.map { "the last, \(onOff($0.level)), follows when the window allows" }
             ?? "the relay is \(onOff(relayOn)), as last asked"
-        fx.append(.log(PlugEvent(.relayFlood, "Relay flood guard (\(limit)): \(n) request\(n == 1 ? "" : "s") collapsed; \(outcome)",
-                                 priority: .warning,
-                                 fields: [.collapsed: "\(n)", .relay: onOff(relayOn),
-                                          .pending: flood.pending.map { onOff($0.level) } ?? "none"])))
+        fx.append(
+            .log(
+                PlugEvent(
+                    .relayFlood, "Relay flood guard (\(limit)): \(n) request\(n == 1 ? "" : "s") collapsed; \(outcome)",
+                    priority: .warning,
+                    fields: [
+                        .collapsed: "\(n)", .relay: onOff(relayOn),
+                        .pending: flood.pending.map { onOff($0.level) } ?? "none",
+                    ])))
     }
 
     private mutating func enterSetup(source: EventSource, fields: [EventField: String], _ fx: inout [Effect]) {
         mode = .setup(since: now)
-        fx.append(.log(PlugEvent(.simpleReset, "Simple reset: setup mode, identity and registration kept",
-                                 priority: .notice, fields: fields)))
+        fx.append(
+            .log(
+                PlugEvent(
+                    .simpleReset, "Simple reset: setup mode, identity and registration kept",
+                    priority: .notice, fields: fields)))
     }
 
     private mutating func startFactoryReset(source: EventSource, fields: [EventField: String], _ fx: inout [Effect]) {
@@ -494,8 +554,11 @@ public struct PlugMachine: Sendable {
         }
         if let h = hold, !h.voided {
             hold?.voided = true
-            fx.append(.log(PlugEvent(.holdVoided, "Factory reset began while the button was held: this hold does nothing; release and press again",
-                                     priority: .notice, fields: [.holdMs: "\(h.start.duration(to: now).milliseconds)"])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .holdVoided, "Factory reset began while the button was held: this hold does nothing; release and press again",
+                        priority: .notice, fields: [.holdMs: "\(h.start.duration(to: now).milliseconds)"])))
         }
     }
 
@@ -508,8 +571,11 @@ public struct PlugMachine: Sendable {
             mode = .factoryResetting(since: since, finished: true)
         } else {
             // Completed late: the relay may have been switched meanwhile, a hold may be running.
-            fx.append(.log(PlugEvent(.factoryResetStarted, "The interrupted factory reset is being completed now that the state can be written",
-                                     priority: .notice, fields: [.source: EventSource.system.rawValue])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .factoryResetStarted, "The interrupted factory reset is being completed now that the state can be written",
+                        priority: .notice, fields: [.source: EventSource.system.rawValue])))
             enterResetState(&fx)
             mode = .factoryResetting(since: now, finished: true)
         }
@@ -524,11 +590,15 @@ public struct PlugMachine: Sendable {
         // (kept and retried while the directory fails; a committed reset supersedes it).
         state.relayOn = relayOn
         fx.append(.save(state))
-        let outcome = committed
+        let outcome =
+            committed
             ? "the reset-pending marker is written: the reset completes as soon as the state can be written again (retried), or at the next start"
             : "nothing was wiped: identity \(state.identity.uuidString), name and registration are unchanged; try again once the state directory is writable"
-        fx.append(.log(PlugEvent(.factoryResetFailed, "Factory reset failed: \(reason); \(outcome)", priority: .error,
-                                 fields: [.identity: state.identity.uuidString, .resetPending: committed ? "yes" : "no"])))
+        fx.append(
+            .log(
+                PlugEvent(
+                    .factoryResetFailed, "Factory reset failed: \(reason); \(outcome)", priority: .error,
+                    fields: [.identity: state.identity.uuidString, .resetPending: committed ? "yes" : "no"])))
     }
 
     private mutating func clearFault(_ fx: inout [Effect]) {

@@ -48,8 +48,9 @@ public struct PlugState: Codable, Equatable, Sendable {
 
     /// The state of a new (or factory-reset) plug with the given identity.
     public static func fresh(identity: UUID, board: String? = nil) -> PlugState {
-        PlugState(version: currentVersion, identity: identity, name: "plugd", registered: false,
-                  relayOn: false, powerOnPolicy: nil, board: board)
+        PlugState(
+            version: currentVersion, identity: identity, name: "plugd", registered: false,
+            relayOn: false, powerOnPolicy: nil, board: board)
     }
 
     /// Where a `board` identity came from, for the journal (`BoardIdentity` makes them).
@@ -60,8 +61,10 @@ public struct PlugState: Codable, Equatable, Sendable {
         return "an unknown source"
     }
 
-    public init(version: Int, identity: UUID, name: String, registered: Bool, relayOn: Bool,
-                powerOnPolicy: PowerOnPolicy?, board: String? = nil) {
+    public init(
+        version: Int, identity: UUID, name: String, registered: Bool, relayOn: Bool,
+        powerOnPolicy: PowerOnPolicy?, board: String? = nil
+    ) {
         self.board = board
         self.version = version
         self.identity = identity

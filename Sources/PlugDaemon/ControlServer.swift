@@ -46,8 +46,10 @@ public final class ControlServer: Sendable {
 
     /// Serves `path`; every well-formed request is handed to `submit` (the run loop's inbox),
     /// which must answer it through the request's `reply`.
-    public init(path: String, submit: @escaping @Sendable (ControlRequest) -> Void, events: EventBroadcaster,
-                maxClients: Int = 32, timeout: Duration = .seconds(5), idleGrace: Duration = .milliseconds(200)) {
+    public init(
+        path: String, submit: @escaping @Sendable (ControlRequest) -> Void, events: EventBroadcaster,
+        maxClients: Int = 32, timeout: Duration = .seconds(5), idleGrace: Duration = .milliseconds(200)
+    ) {
         self.idleGrace = idleGrace
         self.path = path
         self.submit = submit
@@ -150,7 +152,7 @@ public final class ControlServer: Sendable {
         case .success(let r):
             request = r
         }
-        idle.withLock { _ = $0.removeValue(forKey: fd) }   // busy now: not to be dropped
+        idle.withLock { _ = $0.removeValue(forKey: fd) } // busy now: not to be dropped
         let input: PlugMachine.Input?
         switch request.command {
         case "status", "watch": input = nil
@@ -168,18 +170,23 @@ public final class ControlServer: Sendable {
         case "factory-reset": input = .command(.factoryReset, source: .control)
         case "deregister": input = .command(.deregister, source: .control)
         default:
-            send(fd, ControlProtocol.line(ControlReply.failure(
-                "unknown command \"\(request.command)\"; known: \(ControlRequestMessage.commands.sorted().joined(separator: ", "))")))
+            send(
+                fd,
+                ControlProtocol.line(
+                    ControlReply.failure(
+                        "unknown command \"\(request.command)\"; known: \(ControlRequestMessage.commands.sorted().joined(separator: ", "))")))
             return
         }
         let reply = Mutex<ControlReply?>(nil)
         let done = Semaphore()
-        submit(ControlRequest(input: input) { r in
-            reply.withLock { $0 = r }
-            done.signal()
-        })
+        submit(
+            ControlRequest(input: input) { r in
+                reply.withLock { $0 = r }
+                done.signal()
+            })
         guard done.wait(timeout: timeout),
-              let answer = reply.withLock({ $0 }) else {
+            let answer = reply.withLock({ $0 })
+        else {
             send(fd, ControlProtocol.line(ControlReply.failure("the daemon did not answer in time")))
             return
         }
@@ -199,9 +206,10 @@ public final class ControlServer: Sendable {
             subscription.close()
         }
         while let event = subscription.next() {
-            let message = ControlEventMessage(event: event.name, message: event.message,
-                                              priority: event.priority.rawValue,
-                                              fields: Dictionary(uniqueKeysWithValues: event.fields.map { ($0.key.rawValue, $0.value) }))
+            let message = ControlEventMessage(
+                event: event.name, message: event.message,
+                priority: event.priority.rawValue,
+                fields: Dictionary(uniqueKeysWithValues: event.fields.map { ($0.key.rawValue, $0.value) }))
             if !send(fd, ControlProtocol.line(message)) { break }
         }
         events.unsubscribe(subscription)

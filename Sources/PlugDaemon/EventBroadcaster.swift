@@ -36,13 +36,16 @@ public final class EventBroadcaster: EventSink, Sendable {
         }
 
         static func skippedEvent(_ count: Int) -> PlugEvent {
-            PlugEvent(.watchSkipped, "\(count) events skipped: this watcher fell more than its queue behind (the journal has them all)",
-                      priority: .warning, fields: [.skipped: "\(count)"])
+            PlugEvent(
+                .watchSkipped, "\(count) events skipped: this watcher fell more than its queue behind (the journal has them all)",
+                priority: .warning, fields: [.skipped: "\(count)"])
         }
 
         /// Ends the subscription; a waiting `next()` returns `nil`.
         public func close() {
-            let wasOpen = state.withLock { s in defer { s.closed = true }; return !s.closed }
+            let wasOpen = state.withLock { s in
+                defer { s.closed = true }; return !s.closed
+            }
             if wasOpen { available.signal() }
         }
 

@@ -6,15 +6,16 @@ extension PlugRuntime {
     /// The plug's status at `now`, as `plugctl status` shows it.
     public func status(at now: MonotonicInstant) -> PlugStatus {
         let m = machine
-        return PlugStatus(relay: m.relayOn ? "on" : "off", led: (shownColor ?? .off).rawValue,
-                          ledPattern: m.led(at: now).description, mode: modeName, name: m.state.name,
-                          identity: m.state.identity.uuidString, registered: m.state.registered,
-                          fault: m.fault == nil ? nil : Self.faultText, buttonHeld: m.hold != nil,
-                          broker: m.brokerConnected.map { $0 ? "connected" : "unreachable" },
-                          relayPending: m.flood.pending.map { p in
-                              let wait = m.flood.roomAt.map { now.duration(to: $0).milliseconds } ?? 0
-                              return "\(p.level ? "on" : "off") in \(wait) ms (flood guard: \(m.flood.limit) changes per \(m.flood.window.milliseconds) ms)"
-                          })
+        return PlugStatus(
+            relay: m.relayOn ? "on" : "off", led: (shownColor ?? .off).rawValue,
+            ledPattern: m.led(at: now).description, mode: modeName, name: m.state.name,
+            identity: m.state.identity.uuidString, registered: m.state.registered,
+            fault: m.fault == nil ? nil : Self.faultText, buttonHeld: m.hold != nil,
+            broker: m.brokerConnected.map { $0 ? "connected" : "unreachable" },
+            relayPending: m.flood.pending.map { p in
+                let wait = m.flood.roomAt.map { now.duration(to: $0).milliseconds } ?? 0
+                return "\(p.level ? "on" : "off") in \(wait) ms (flood guard: \(m.flood.limit) changes per \(m.flood.window.milliseconds) ms)"
+            })
     }
 
     /// One line for systemd's `STATUS=` (what `systemctl status plugd` shows): relay, LED, mode
@@ -38,8 +39,9 @@ extension PlugRuntime {
 
     /// The status line's content at `now`.
     public func statusKey(at now: MonotonicInstant) -> StatusKey {
-        StatusKey(relayOn: machine.relayOn, led: machine.led(at: now), mode: machine.mode, fault: machine.fault != nil,
-                  brokerConnected: machine.brokerConnected)
+        StatusKey(
+            relayOn: machine.relayOn, led: machine.led(at: now), mode: machine.mode, fault: machine.fault != nil,
+            brokerConnected: machine.brokerConnected)
     }
 
     /// What the MQTT client reports about the plug.

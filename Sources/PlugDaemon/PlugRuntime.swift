@@ -44,9 +44,11 @@ public final class PlugRuntime {
     ///
     /// - Throws: `GPIOError` if a line cannot be requested (nothing is left held), or
     ///   `StateStoreError` if the state directory cannot be read at all.
-    public init(backend: any GPIOBackend, wiring: Wiring, store: StateStore, policy: PowerOnPolicy,
-                timings: PlugTimings = PlugTimings(), writeDelay: Duration = .seconds(1),
-                keeper: (any LineKeeper)? = nil, sink: any EventSink, now: MonotonicInstant) throws {
+    public init(
+        backend: any GPIOBackend, wiring: Wiring, store: StateStore, policy: PowerOnPolicy,
+        timings: PlugTimings = PlugTimings(), writeDelay: Duration = .seconds(1),
+        keeper: (any LineKeeper)? = nil, sink: any EventSink, now: MonotonicInstant
+    ) throws {
         let opened = try store.open()
         self.store = store
         self.sink = sink
@@ -59,8 +61,10 @@ public final class PlugRuntime {
         case .requested: break
         case .adopted(let level): relayHeld = level
         case .refused(let reason):
-            sink.record(PlugEvent(.relayNotAdopted, "The relay line kept through the restart was not taken over (\(reason)): requested anew",
-                                  priority: .warning, fields: [.reason: reason]))
+            sink.record(
+                PlugEvent(
+                    .relayNotAdopted, "The relay line kept through the restart was not taken over (\(reason)): requested anew",
+                    priority: .warning, fields: [.reason: reason]))
         }
         let pressed: Bool
         do { pressed = try lines.button.isPressed() } catch { lines.release(); throw error }
@@ -68,30 +72,40 @@ public final class PlugRuntime {
         // again in software would only add latency.
         var timings = timings
         if let kernel = lines.button.kernelDebounce, kernel >= timings.button.debounce { timings.button.debounce = .zero }
-        let (machine, effects) = PlugMachine.start(state: opened.state, policy: policy, timings: timings,
-                                                   buttonPressed: pressed,
-                                                   resetCompletedAtStart: opened.resetCompleted, relayHeld: relayHeld, at: now)
+        let (machine, effects) = PlugMachine.start(
+            state: opened.state, policy: policy, timings: timings,
+            buttonPressed: pressed,
+            resetCompletedAtStart: opened.resetCompleted, relayHeld: relayHeld, at: now)
         self.machine = machine
         if let aside = opened.setAside {
-            sink.record(PlugEvent(.stateCorrupt, "State file was corrupt: moved aside to \(aside), defaults used",
-                                  priority: .error, fields: [.file: aside]))
+            sink.record(
+                PlugEvent(
+                    .stateCorrupt, "State file was corrupt: moved aside to \(aside), defaults used",
+                    priority: .error, fields: [.file: aside]))
         }
         if opened.created {
             sink.record(PlugEvent(.stateCreated, "No state found: new plug \(opened.state.identity.uuidString)", priority: .notice))
         }
         if let board = opened.state.board, opened.bound {
-            sink.record(PlugEvent(.stateBound, "State bound to this board (\(board), from \(PlugState.source(ofBoard: board))): a copy of it on another board will start as a new plug",
-                                  priority: .notice, fields: [.board: board]))
+            sink.record(
+                PlugEvent(
+                    .stateBound, "State bound to this board (\(board), from \(PlugState.source(ofBoard: board))): a copy of it on another board will start as a new plug",
+                    priority: .notice, fields: [.board: board]))
         }
         if let board = opened.state.board, let copy = opened.cloned {
-            sink.record(PlugEvent(.stateCloned, """
-                The state was made on another board (\(copy.board ?? "?"); this board is \(board), from \
-                \(PlugState.source(ofBoard: board))): a copied SD card. So that two plugs never share one identity, this \
-                one is a new plug \(opened.state.identity.uuidString) (the copy's was \(copy.identity.uuidString), \
-                "\(copy.name)"), not set up: hold the button 5 s or run plugctl setup --name NAME
-                """, priority: .warning,
-                fields: [.board: board, .copiedBoard: copy.board ?? "", .identity: opened.state.identity.uuidString,
-                         .copiedIdentity: copy.identity.uuidString]))
+            sink.record(
+                PlugEvent(
+                    .stateCloned,
+                    """
+                    The state was made on another board (\(copy.board ?? "?"); this board is \(board), from \
+                    \(PlugState.source(ofBoard: board))): a copied SD card. So that two plugs never share one identity, this \
+                    one is a new plug \(opened.state.identity.uuidString) (the copy's was \(copy.identity.uuidString), \
+                    "\(copy.name)"), not set up: hold the button 5 s or run plugctl setup --name NAME
+                    """, priority: .warning,
+                    fields: [
+                        .board: board, .copiedBoard: copy.board ?? "", .identity: opened.state.identity.uuidString,
+                        .copiedIdentity: copy.identity.uuidString,
+                    ]))
         }
         perform(effects, at: now)
         updateLED(at: now)
@@ -139,7 +153,7 @@ public final class PlugRuntime {
     /// come); first finishes a committed factory reset that failed, which supersedes it.
     public func flush(at now: MonotonicInstant) {
         if pendingReset != nil {
-            pendingWrite = nil   // the reset wipes whatever it would have written
+            pendingWrite = nil // the reset wipes whatever it would have written
             wipe(at: now)
             return
         }
@@ -167,7 +181,7 @@ public final class PlugRuntime {
                 pendingWrite = (state, pendingWrite?.at ?? now.advanced(by: writeDelay))
             case .wipeState:
                 pendingWrite = nil
-                updateLED(at: now)  // show "factory reset running" before the (blocking) wipe
+                updateLED(at: now) // show "factory reset running" before the (blocking) wipe
                 beforeWipe?(machine.state)
                 wipe(at: now)
             case .log(let event):

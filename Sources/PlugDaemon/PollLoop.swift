@@ -25,7 +25,9 @@ public final class LoopInbox: Sendable {
     /// Everything posted so far, in order.
     public func take() -> [LoopEvent] {
         pipe.drain()
-        return queue.withLock { q in defer { q = [] }; return q }
+        return queue.withLock { q in
+            defer { q = [] }; return q
+        }
     }
 }
 
@@ -43,14 +45,18 @@ extension PlugRuntime {
     /// `onUpdate` runs after every pass with the instant the pass worked at. The clock is read
     /// twice a pass: after `poll` returns (for everything the pass does) and before the next
     /// `poll` (for its timeout, so a deadline is never slept past by the pass's own work).
-    public func runPolling(inbox: LoopInbox, stop: StopSignals, clock: MonotonicClock = MonotonicClock(),
-                           watchdog: (interval: Duration, ping: () -> Void)? = nil,
-                           onUpdate: ((PlugRuntime, MonotonicInstant) -> Void)? = nil) {
+    public func runPolling(
+        inbox: LoopInbox, stop: StopSignals, clock: MonotonicClock = MonotonicClock(),
+        watchdog: (interval: Duration, ping: () -> Void)? = nil,
+        onUpdate: ((PlugRuntime, MonotonicInstant) -> Void)? = nil
+    ) {
         let button = lines.button
         var nextPing = clock.now
-        var fds = [pollfd(fd: button.eventFD, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: inbox.fd, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: button.eventFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: inbox.fd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0),
+        ]
         onUpdate?(self, clock.now)
         while true {
             let now = clock.now
@@ -61,7 +67,7 @@ extension PlugRuntime {
             let wake = earliest(nextWake(after: now), watchdog == nil ? nil : nextPing)
             for i in fds.indices { fds[i].revents = 0 }
             let ready = stop.poll(&fds, timeout: pollTimeout(wake.map { now.duration(to: $0) }))
-            if ready < 0 && errno == EINTR { continue }   // a signal: the stop fd is readable now
+            if ready < 0 && errno == EINTR { continue } // a signal: the stop fd is readable now
             if ready < 0 { break }
             if fds[2].revents != 0 { break }
             var events: [LoopEvent] = []
@@ -69,7 +75,7 @@ extension PlugRuntime {
                 if fds[0].revents & Int16(POLLIN) != 0, let edges = button.readEdges() {
                     events = edges.map { .input(.button(pressed: $0.pressed, at: $0.timestamp)) }
                 } else {
-                    fds[0].fd = -1   // the line is gone: poll() skips a negative descriptor
+                    fds[0].fd = -1 // the line is gone: poll() skips a negative descriptor
                 }
             }
             // The inbox is read only when its pipe says so: a timeout costs no system call.

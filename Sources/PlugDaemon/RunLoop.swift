@@ -33,8 +33,10 @@ extension PlugRuntime {
     /// This is the driver for any `Clock` (the simulator, and tests on `ManualClock`). The daemon
     /// uses `runPolling`: Swift's task pool on Linux (libdispatch) wakes once a second for good
     /// once it has run a task, and the daemon must not wake at all when idle.
-    public func run<C: Clock>(clock: C, requests: AsyncStream<ControlRequest>? = nil,
-                              onUpdate: ((PlugRuntime) -> Void)? = nil) async
+    public func run<C: Clock>(
+        clock: C, requests: AsyncStream<ControlRequest>? = nil,
+        onUpdate: ((PlugRuntime) -> Void)? = nil
+    ) async
     where C.Instant == MonotonicInstant, C.Duration == Duration {
         let (events, continuation) = AsyncStream<Wake>.makeStream()
         let edges = lines.button.edgeStream()
@@ -96,11 +98,11 @@ extension PlugRuntime {
     /// so. A factory reset that could not wipe the state is a failure reply too.
     func answer(_ request: ControlRequest, at now: MonotonicInstant) {
         if let input = request.input {
-            handle(.tick, at: now)   // bring the machine up to now before asking
+            handle(.tick, at: now) // bring the machine up to now before asking
             let accepted = machine.acceptsCommands
             resetFailure = nil
             handle(input, at: now)
-            flushIfDue(at: now)   // acknowledged means written, when writes are not delayed
+            flushIfDue(at: now) // acknowledged means written, when writes are not delayed
             guard accepted else {
                 request.reply(.failure("a factory reset is in progress; try again in a few seconds"))
                 return

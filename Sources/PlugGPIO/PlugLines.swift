@@ -12,8 +12,10 @@ public struct Wiring: Sendable, Equatable {
     public var green: LineSpec
     public var blue: LineSpec
 
-    public init(relay: LineSpec, button: LineSpec, buttonBias: Bias = .pullUp,
-                red: LineSpec, green: LineSpec, blue: LineSpec) {
+    public init(
+        relay: LineSpec, button: LineSpec, buttonBias: Bias = .pullUp,
+        red: LineSpec, green: LineSpec, blue: LineSpec
+    ) {
         self.relay = relay
         self.button = button
         self.buttonBias = buttonBias
@@ -43,11 +45,12 @@ public struct Wiring: Sendable, Equatable {
     /// The wiring of the simulated chip (`SimulatedGPIO.standardChip`) and of the VM's gpio-sim
     /// chip, by line name: relay, button (active-low, pull-up), led_r, led_g, led_b.
     public static func named(chip: String) -> Wiring {
-        Wiring(relay: LineSpec(chip: chip, line: .name("relay")),
-               button: LineSpec(chip: chip, line: .name("button"), activeLow: true),
-               red: LineSpec(chip: chip, line: .name("led_r")),
-               green: LineSpec(chip: chip, line: .name("led_g")),
-               blue: LineSpec(chip: chip, line: .name("led_b")))
+        Wiring(
+            relay: LineSpec(chip: chip, line: .name("relay")),
+            button: LineSpec(chip: chip, line: .name("button"), activeLow: true),
+            red: LineSpec(chip: chip, line: .name("led_r")),
+            green: LineSpec(chip: chip, line: .name("led_g")),
+            blue: LineSpec(chip: chip, line: .name("led_b")))
     }
 }
 
@@ -79,8 +82,10 @@ public final class PlugLines: Sendable {
     /// With a `keeper`, the relay's request kept by the previous run is taken over when it is
     /// the configured line (the relay keeps its level: no click, no power cut), and a relay
     /// requested anew is handed to the keeper. Otherwise the relay starts at `relayOn`.
-    public init(backend: any GPIOBackend, wiring: Wiring, relayOn: Bool, keeper: (any LineKeeper)? = nil,
-                consumer: String = "plugd") throws {
+    public init(
+        backend: any GPIOBackend, wiring: Wiring, relayOn: Bool, keeper: (any LineKeeper)? = nil,
+        consumer: String = "plugd"
+    ) throws {
         var start = RelayStart.requested
         var adopted: (any OutputLine)?
         if let keeper, let kept = keeper.takeBack(Self.relayKeptName) {

@@ -44,8 +44,10 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
     /// Creates chips with the given line names; `now` stamps button edges. With `kernelDebounce`
     /// the button says the kernel debounces it, as libgpiod v2 lines do (the simulated edges
     /// are passed on as they are: a test then sends clean ones).
-    public init(chips: [String: [String]] = [standardChip.name: standardChip.lines], kernelDebounce: Duration? = nil,
-                now: @escaping @Sendable () -> MonotonicInstant) {
+    public init(
+        chips: [String: [String]] = [standardChip.name: standardChip.lines], kernelDebounce: Duration? = nil,
+        now: @escaping @Sendable () -> MonotonicInstant
+    ) {
         self.kernelDebounce = kernelDebounce
         // An unheld input with a pull-up reads high: the button's released level.
         state = Mutex(State(chips: chips.mapValues { $0.map { Line(name: $0) } }, onChange: nil))
@@ -64,8 +66,9 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
 
     /// The logical LED colour shown on the standard chip's LED lines.
     public func ledColor(chip: String = standardChip.name) -> LEDColor? {
-        LEDColor(red: level(chip: chip, line: "led_r"), green: level(chip: chip, line: "led_g"),
-                 blue: level(chip: chip, line: "led_b"))
+        LEDColor(
+            red: level(chip: chip, line: "led_r"), green: level(chip: chip, line: "led_g"),
+            blue: level(chip: chip, line: "led_b"))
     }
 
     /// Whether a line is held by a requester.
@@ -152,10 +155,11 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
         let request = try state.withLock { s -> Request in
             guard let r = s.requests[kept.fd] else { throw AdoptionRefused("\(kept) is not a line request") }
             let names = s.chips[r.chip]?.map(\.name) ?? []
-            let wanted: Int? = switch spec.line {
-            case .offset(let o): Int(o) < names.count ? Int(o) : nil
-            case .name(let n): names.firstIndex(of: n)
-            }
+            let wanted: Int? =
+                switch spec.line {
+                case .offset(let o): Int(o) < names.count ? Int(o) : nil
+                case .name(let n): names.firstIndex(of: n)
+                }
             guard spec.chip == r.chip, wanted == r.index else {
                 throw AdoptionRefused("the kept request holds \(r.chip) line \(r.index), the config says \(spec)")
             }
@@ -246,8 +250,9 @@ public final class SimulatedGPIO: GPIOBackend, Sendable {
                 }
             }
         }
-        return SimButton(gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow, outlet: outlet,
-                         kernelDebounce: kernelDebounce)
+        return SimButton(
+            gpio: self, chip: spec.chip, index: index, activeLow: spec.activeLow, outlet: outlet,
+            kernelDebounce: kernelDebounce)
     }
 
     /// Sets a button's physical level before it is requested (e.g. held at start-up).
@@ -338,7 +343,7 @@ final class EdgeOutlet: Sendable {
             return (s.kept, s.ended)
         }
         if ended {
-            pipe.wake()   // stays readable: the next read says the line is gone
+            pipe.wake() // stays readable: the next read says the line is gone
             if edges.isEmpty { return nil }
         }
         return edges

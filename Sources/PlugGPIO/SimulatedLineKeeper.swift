@@ -17,7 +17,8 @@ public final class SimulatedLineKeeper: LineKeeper, Sendable {
     public func takeBack(_ name: String) -> KeptRequest? {
         state.withLock { s in
             guard let r = s.kept.last(where: { $0.name == name })?.request, !s.handedBack.contains(name),
-                  gpio.openHandle(r.fd) else { return nil }
+                gpio.openHandle(r.fd)
+            else { return nil }
             s.handedBack.insert(name)
             return r
         }
@@ -50,7 +51,9 @@ public final class SimulatedLineKeeper: LineKeeper, Sendable {
 
     /// The service stopped: the store is emptied, releasing what only it held.
     public func stop() {
-        let all = state.withLock { s in defer { s.kept = []; s.handedBack = [] }; return s.kept.map(\.request) }
+        let all = state.withLock { s in
+            defer { s.kept = []; s.handedBack = [] }; return s.kept.map(\.request)
+        }
         all.forEach { gpio.closeHandle($0.fd) }
     }
 }

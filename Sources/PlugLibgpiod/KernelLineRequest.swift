@@ -28,14 +28,16 @@ final class KernelLineRequest: OutputLine, @unchecked Sendable {
 
     /// Requests line `offset` of the chip at `chipPath` as an output at logical level `initial`
     /// (set in the request itself, so the line never glitches), active-low applied by the kernel.
-    static func requestOutput(chipPath: String, offset: UInt32, activeLow: Bool, initial: Bool, consumer: String,
-                              description: String) throws -> KernelLineRequest {
+    static func requestOutput(
+        chipPath: String, offset: UInt32, activeLow: Bool, initial: Bool, consumer: String,
+        description: String
+    ) throws -> KernelLineRequest {
         let chip = Glibc.open(chipPath, O_RDWR | O_CLOEXEC)
         guard chip >= 0 else {
             let e = errno
             throw e == EACCES || e == EPERM ? GPIOError.permissionDenied("GPIO chip \(chipPath)") : GPIOError.chipNotFound(chipPath)
         }
-        defer { close(chip) }   // the request outlives the chip's descriptor
+        defer { close(chip) } // the request outlives the chip's descriptor
         var request = gpio_v2_line_request()
         request.offsets.0 = offset
         request.num_lines = 1
@@ -58,8 +60,10 @@ final class KernelLineRequest: OutputLine, @unchecked Sendable {
     /// Takes over `fd` if the kernel says it is a request for line `offset` of chip `chipName`
     /// alone, and the chip's line info says that line is an output with polarity `activeLow`.
     /// On success the descriptor belongs to the returned line; on refusal it is left open.
-    static func adopt(fd: Int32, chipName: String, chipPath: String, offset: UInt32, activeLow: Bool,
-                      description: String) throws -> AdoptedOutput {
+    static func adopt(
+        fd: Int32, chipName: String, chipPath: String, offset: UInt32, activeLow: Bool,
+        description: String
+    ) throws -> AdoptedOutput {
         guard let info = try? FileDescriptor.open("/proc/self/fdinfo/\(fd)", .readOnly) else {
             throw AdoptionRefused("fd \(fd) is not open")
         }

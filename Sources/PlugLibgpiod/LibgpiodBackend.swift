@@ -42,9 +42,11 @@ public final class LibgpiodBackend: GPIOBackend {
         ChipDirectory.list { path in
             guard let chip = gpiod_chip_open(path) else { return .failure(Errno.current) }
             defer { gpiod_chip_close(chip) }
-            return .success(GPIOChipInfo(name: String(cString: gpiod_chip_name(chip)),
-                                         label: String(cString: gpiod_chip_label(chip)),
-                                         lines: Int(gpiod_chip_num_lines(chip))))
+            return .success(
+                GPIOChipInfo(
+                    name: String(cString: gpiod_chip_name(chip)),
+                    label: String(cString: gpiod_chip_label(chip)),
+                    lines: Int(gpiod_chip_num_lines(chip))))
         }
     }
 
@@ -52,7 +54,8 @@ public final class LibgpiodBackend: GPIOBackend {
     /// ioctl, so the LED never shows an in-between colour; otherwise one request per line.
     public func requestOutputs(_ specs: [LineSpec], initial: [Bool], consumer: String) throws -> any OutputGroup {
         guard let first = specs.first, specs.allSatisfy({ $0.chip == first.chip && $0.activeLow == first.activeLow }),
-              specs.count <= Int(GPIOD_LINE_BULK_MAX_LINES) else {
+            specs.count <= Int(GPIOD_LINE_BULK_MAX_LINES)
+        else {
             return try requestSeparateOutputs(specs, initial: initial, consumer: consumer)
         }
         let chip = try LineHandle.openChip(first)
@@ -157,7 +160,6 @@ final class LibgpiodOutputGroup: OutputGroup, @unchecked Sendable {
         self.description = description
     }
 
-
     func set(_ values: [Bool]) throws {
         guard !closed.load(ordering: .acquiring) else { throw GPIOError.io("\(description) was released") }
         let ints = values.map { Int32($0 ? 1 : 0) }
@@ -194,8 +196,11 @@ final class LibgpiodButton: ButtonLine, @unchecked Sendable {
         var event = gpiod_line_event()
         guard gpiod_line_event_read_fd(eventFD, &event) == 0 else { return nil }
         let ns = Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec)
-        return [ButtonEdge(pressed: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
-                           timestamp: MonotonicInstant(nanoseconds: ns))]
+        return [
+            ButtonEdge(
+                pressed: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
+                timestamp: MonotonicInstant(nanoseconds: ns))
+        ]
     }
 
     func isPressed() throws -> Bool {

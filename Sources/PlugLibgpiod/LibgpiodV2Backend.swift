@@ -38,8 +38,10 @@ public final class LibgpiodBackend: GPIOBackend {
         defer { gpiod_chip_close(chip) }
         guard let info = gpiod_chip_get_info(chip) else { throw GPIOError.io("reading chip \(spec.chip): \(Errno.current)") }
         defer { gpiod_chip_info_free(info) }
-        return (String(cString: gpiod_chip_info_get_name(info)), String(cString: gpiod_chip_get_path(chip)),
-                try Self.offset(of: spec, on: chip))
+        return (
+            String(cString: gpiod_chip_info_get_name(info)), String(cString: gpiod_chip_get_path(chip)),
+            try Self.offset(of: spec, on: chip)
+        )
     }
 
     /// Lines on one chip are requested together and set with one ioctl, so the LED never shows
@@ -56,12 +58,13 @@ public final class LibgpiodBackend: GPIOBackend {
     }
 
     public func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine {
-        let kernelBias = switch bias {
-        case .pullUp: GPIOD_LINE_BIAS_PULL_UP
-        case .pullDown: GPIOD_LINE_BIAS_PULL_DOWN
-        case .disabled: GPIOD_LINE_BIAS_DISABLED
-        case .asIs: GPIOD_LINE_BIAS_AS_IS
-        }
+        let kernelBias =
+            switch bias {
+            case .pullUp: GPIOD_LINE_BIAS_PULL_UP
+            case .pullDown: GPIOD_LINE_BIAS_PULL_DOWN
+            case .disabled: GPIOD_LINE_BIAS_DISABLED
+            case .asIs: GPIOD_LINE_BIAS_AS_IS
+            }
         func attempt(_ debounce: Duration?) throws -> (OpaquePointer, [UInt32]) {
             try Self.request([spec], consumer: consumer) { settings, _ in
                 gpiod_line_settings_set_direction(settings, GPIOD_LINE_DIRECTION_INPUT)
@@ -95,19 +98,23 @@ public final class LibgpiodBackend: GPIOBackend {
             defer { gpiod_chip_close(chip) }
             guard let info = gpiod_chip_get_info(chip) else { return .failure(Errno.current) }
             defer { gpiod_chip_info_free(info) }
-            return .success(GPIOChipInfo(name: String(cString: gpiod_chip_info_get_name(info)),
-                                         label: String(cString: gpiod_chip_info_get_label(info)),
-                                         lines: Int(gpiod_chip_info_get_num_lines(info))))
+            return .success(
+                GPIOChipInfo(
+                    name: String(cString: gpiod_chip_info_get_name(info)),
+                    label: String(cString: gpiod_chip_info_get_label(info)),
+                    lines: Int(gpiod_chip_info_get_num_lines(info))))
         }
     }
 
     /// Requests `specs` (all on one chip) with the settings `configure` makes for each, active-low
     /// applied. Returns the request and the lines' offsets.
-    static func request(_ specs: [LineSpec], consumer: String,
-                        configure: (OpaquePointer, Int) -> Void) throws -> (OpaquePointer, [UInt32]) {
+    static func request(
+        _ specs: [LineSpec], consumer: String,
+        configure: (OpaquePointer, Int) -> Void
+    ) throws -> (OpaquePointer, [UInt32]) {
         let description = specs.map(\.description).joined(separator: ", ")
         let chip = try openChip(specs[0].chip)
-        defer { gpiod_chip_close(chip) }   // a request outlives its chip handle
+        defer { gpiod_chip_close(chip) } // a request outlives its chip handle
         let offsets = try specs.map { try offset(of: $0, on: chip) }
         guard let config = gpiod_line_config_new(), let requestConfig = gpiod_request_config_new() else {
             throw GPIOError.io("requesting \(description): out of memory")
@@ -228,8 +235,9 @@ final class V2Button: ButtonLine, @unchecked Sendable {
         guard n >= 0 else { return nil }
         return (0..<Int(n)).compactMap { i in
             guard let event = gpiod_edge_event_buffer_get_event(buffer, UInt(i)) else { return nil }
-            return ButtonEdge(pressed: gpiod_edge_event_get_event_type(event) == GPIOD_EDGE_EVENT_RISING_EDGE,
-                              timestamp: MonotonicInstant(nanoseconds: Int64(gpiod_edge_event_get_timestamp_ns(event))))
+            return ButtonEdge(
+                pressed: gpiod_edge_event_get_event_type(event) == GPIOD_EDGE_EVENT_RISING_EDGE,
+                timestamp: MonotonicInstant(nanoseconds: Int64(gpiod_edge_event_get_timestamp_ns(event))))
         }
     }
 

@@ -9,34 +9,36 @@ import Foundation
 public enum HomeAssistantDiscovery {
     /// The switch's config.
     public static func switchConfig(_ topics: MQTTTopics, name: String) -> String {
-        json([
-            "name": .null,   // the entity takes the device's name
-            "unique_id": .string(topics.uniqueID + "_relay"),
-            "device_class": "outlet",
-            "command_topic": .string(topics.command),
-            "state_topic": .string(topics.state),
-            "payload_on": "ON",
-            "payload_off": "OFF",
-            "state_on": "ON",
-            "state_off": "OFF",
-            "qos": 1,
-            "retain": false,
-            "optimistic": false,
-        ].merging(common(topics, name: name)) { a, _ in a })
+        json(
+            [
+                "name": .null, // the entity takes the device's name
+                "unique_id": .string(topics.uniqueID + "_relay"),
+                "device_class": "outlet",
+                "command_topic": .string(topics.command),
+                "state_topic": .string(topics.state),
+                "payload_on": "ON",
+                "payload_off": "OFF",
+                "state_on": "ON",
+                "state_off": "OFF",
+                "qos": 1,
+                "retain": false,
+                "optimistic": false,
+            ].merging(common(topics, name: name)) { a, _ in a })
     }
 
     /// The identify button's config.
     public static func buttonConfig(_ topics: MQTTTopics, name: String) -> String {
-        json([
-            "name": "Identify",
-            "unique_id": .string(topics.uniqueID + "_identify"),
-            "device_class": "identify",
-            "entity_category": "config",
-            "command_topic": .string(topics.identify),
-            "payload_press": "PRESS",
-            "qos": 1,
-            "retain": false,
-        ].merging(common(topics, name: name)) { a, _ in a })
+        json(
+            [
+                "name": "Identify",
+                "unique_id": .string(topics.uniqueID + "_identify"),
+                "device_class": "identify",
+                "entity_category": "config",
+                "command_topic": .string(topics.identify),
+                "payload_press": "PRESS",
+                "qos": 1,
+                "retain": false,
+            ].merging(common(topics, name: name)) { a, _ in a })
     }
 
     private static func common(_ topics: MQTTTopics, name: String) -> [String: JSONValue] {

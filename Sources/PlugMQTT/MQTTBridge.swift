@@ -141,8 +141,11 @@ public struct MQTTBridge: Sendable {
             publishedRelay = nil
             announcedName = nil
             fx.append(.reachable(true))
-            fx.append(.log(PlugEvent(.mqttConnected, "Connected to the MQTT broker \(settings.broker) as \(topics.deviceID)",
-                                     priority: .notice, fields: [.broker: settings.broker, .clientId: topics.deviceID])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .mqttConnected, "Connected to the MQTT broker \(settings.broker) as \(topics.deviceID)",
+                        priority: .notice, fields: [.broker: settings.broker, .clientId: topics.deviceID])))
             fx.append(.publish(MQTTMessage(topics.availability, "online", retain: true)))
             fx.append(.subscribe(topics.subscriptions))
             sync(&fx)
@@ -153,8 +156,11 @@ public struct MQTTBridge: Sendable {
             guard was else { return handle(.connectFailed(reason: reason)) }
             lastFailure = reason
             fx.append(.reachable(false))
-            fx.append(.log(PlugEvent(.mqttDisconnected, "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
-                                     priority: .warning, fields: [.broker: settings.broker, .reason: reason])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .mqttDisconnected, "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
+                        priority: .warning, fields: [.broker: settings.broker, .reason: reason])))
         case .connectFailed(let reason):
             connected = false
             // A broker that refuses new connections was stopping, not handing this identity to
@@ -162,8 +168,11 @@ public struct MQTTBridge: Sendable {
             takeovers = 0
             // Log a failure once, not at every retry: again only when the reason changes.
             if reason != lastFailure {
-                fx.append(.log(PlugEvent(.mqttUnreachable, "Cannot connect to the MQTT broker \(settings.broker): \(reason); retrying",
-                                         priority: .warning, fields: [.broker: settings.broker, .reason: reason])))
+                fx.append(
+                    .log(
+                        PlugEvent(
+                            .mqttUnreachable, "Cannot connect to the MQTT broker \(settings.broker): \(reason); retrying",
+                            priority: .warning, fields: [.broker: settings.broker, .reason: reason])))
             }
             if lastFailure == nil { fx.append(.reachable(false)) }
             lastFailure = reason
@@ -171,8 +180,11 @@ public struct MQTTBridge: Sendable {
             received(topic: topic, payload: payload, retained: retained, at: at, &fx)
         case .oversized(let topic, let bytes):
             guard topic == topics.command || topic == topics.identify || topic == topics.homeAssistantStatus else { break }
-            fx.append(.log(PlugEvent(.mqttPayloadTooLarge, "MQTT message of \(bytes) bytes on \(topic) discarded unread: plugd reads at most \(Self.maxPayload) bytes",
-                                     priority: .warning, fields: [.topic: topic, .bytes: "\(bytes)"])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .mqttPayloadTooLarge, "MQTT message of \(bytes) bytes on \(topic) discarded unread: plugd reads at most \(Self.maxPayload) bytes",
+                        priority: .warning, fields: [.topic: topic, .bytes: "\(bytes)"])))
         case .closedByBroker(let lasted, let takenOver):
             guard takenOver || lasted < Self.quickClose else {
                 return handle(.connectionLost(reason: "the broker closed the connection"))
@@ -188,19 +200,30 @@ public struct MQTTBridge: Sendable {
                 // Without the broker's word, one early close is an ordinary loss (it may be the
                 // broker stopping); only a second in a row is called a conflict.
                 let reason = "the broker closed the connection \(lasted.components.seconds) s after accepting it"
-                fx.append(takenOver
-                    ? .log(PlugEvent(.mqttTakenOver, "The MQTT broker \(settings.broker) closed the connection: another client connected as \(id); reconnecting",
-                                     priority: .warning, fields: fields))
-                    : .log(PlugEvent(.mqttDisconnected, "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
-                                     priority: .warning, fields: [.broker: settings.broker, .reason: reason])))
+                fx.append(
+                    takenOver
+                        ? .log(
+                            PlugEvent(
+                                .mqttTakenOver, "The MQTT broker \(settings.broker) closed the connection: another client connected as \(id); reconnecting",
+                                priority: .warning, fields: fields))
+                        : .log(
+                            PlugEvent(
+                                .mqttDisconnected, "Lost the MQTT broker \(settings.broker): \(reason); reconnecting",
+                                priority: .warning, fields: [.broker: settings.broker, .reason: reason])))
             } else if takeovers == Self.takeoversReported {
-                let how = takenOver ? "each takes the connection from the other"
+                let how =
+                    takenOver
+                    ? "each takes the connection from the other"
                     : "the broker closed the connection within seconds of accepting it"
-                fx.append(.log(PlugEvent(.mqttIdentityConflict, """
-                    Another client \(takenOver ? "uses" : "most likely uses") this plug's identity (\(id)) on the MQTT broker \
-                    \(settings.broker): \(how), \(takeovers) times in a row. Two plugs with one identity (a copied SD card?) \
-                    or a client with this id; reconnecting ever more slowly (up to 5 minutes)
-                    """, priority: .error, fields: fields)))
+                fx.append(
+                    .log(
+                        PlugEvent(
+                            .mqttIdentityConflict,
+                            """
+                            Another client \(takenOver ? "uses" : "most likely uses") this plug's identity (\(id)) on the MQTT broker \
+                            \(settings.broker): \(how), \(takeovers) times in a row. Two plugs with one identity (a copied SD card?) \
+                            or a client with this id; reconnecting ever more slowly (up to 5 minutes)
+                            """, priority: .error, fields: fields)))
             }
         case .plug(let new):
             let old = plug
@@ -228,13 +251,19 @@ public struct MQTTBridge: Sendable {
             announcedName = plug.name
             fx.append(.publish(MQTTMessage(topics.switchConfig, HomeAssistantDiscovery.switchConfig(topics, name: plug.name), retain: true)))
             fx.append(.publish(MQTTMessage(topics.buttonConfig, HomeAssistantDiscovery.buttonConfig(topics, name: plug.name), retain: true)))
-            fx.append(.logWhenAcknowledged(PlugEvent(.mqttDiscovery, "Home Assistant discovery published for \"\(plug.name)\"",
-                                                     fields: [.topic: topics.switchConfig])))
+            fx.append(
+                .logWhenAcknowledged(
+                    PlugEvent(
+                        .mqttDiscovery, "Home Assistant discovery published for \"\(plug.name)\"",
+                        fields: [.topic: topics.switchConfig])))
         } else if !plug.registered, announcedName != nil {
             announcedName = nil
             for topic in [topics.switchConfig, topics.buttonConfig] { fx.append(.publish(MQTTMessage(topic, "", retain: true))) }
-            fx.append(.log(PlugEvent(.mqttDiscoveryRemoved, "Not registered: removed from Home Assistant",
-                                     priority: .notice, fields: [.topic: topics.switchConfig])))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .mqttDiscoveryRemoved, "Not registered: removed from Home Assistant",
+                        priority: .notice, fields: [.topic: topics.switchConfig])))
         }
     }
 
@@ -268,13 +297,19 @@ public struct MQTTBridge: Sendable {
         let excerpt = Self.excerpt(text)
         let fields: [EventField: String] = [.source: EventSource.mqtt.rawValue, .topic: topic, .payload: excerpt]
         guard let command else {
-            fx.append(.log(PlugEvent(.mqttCommandInvalid, "MQTT command \"\(excerpt)\" on \(topic) not understood: send ON, OFF or TOGGLE",
-                                     priority: .warning, fields: fields)))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .mqttCommandInvalid, "MQTT command \"\(excerpt)\" on \(topic) not understood: send ON, OFF or TOGGLE",
+                        priority: .warning, fields: fields)))
             return
         }
         if retained {
-            fx.append(.log(PlugEvent(.mqttCommandIgnored, "Retained MQTT command \"\(excerpt)\" on \(topic) ignored: a stale command never moves the relay",
-                                     priority: .notice, fields: fields)))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .mqttCommandIgnored, "Retained MQTT command \"\(excerpt)\" on \(topic) ignored: a stale command never moves the relay",
+                        priority: .notice, fields: fields)))
             return
         }
         fx.append(.log(PlugEvent(.mqttCommand, "MQTT command \"\(excerpt)\" received on \(topic)", fields: fields)))

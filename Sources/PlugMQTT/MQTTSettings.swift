@@ -21,9 +21,11 @@ public struct MQTTSettings: Sendable, Equatable {
     public var reconnectMin: Duration
     public var reconnectMax: Duration
 
-    public init(host: String, port: Int? = nil, caFile: String? = nil, username: String? = nil,
-                passwordFile: String? = nil, topicPrefix: String = "plugd", discoveryPrefix: String = "homeassistant",
-                keepalive: Int = 60, reconnectMin: Duration = .seconds(1), reconnectMax: Duration = .seconds(60)) {
+    public init(
+        host: String, port: Int? = nil, caFile: String? = nil, username: String? = nil,
+        passwordFile: String? = nil, topicPrefix: String = "plugd", discoveryPrefix: String = "homeassistant",
+        keepalive: Int = 60, reconnectMin: Duration = .seconds(1), reconnectMax: Duration = .seconds(60)
+    ) {
         self.host = host
         self.port = port ?? (caFile == nil ? 1883 : 8883)
         self.caFile = caFile
@@ -63,7 +65,8 @@ public struct MQTTSettings: Sendable, Equatable {
     public static func problem(inCAFile bytes: [UInt8]) -> SettingsProblem? {
         let marker = Array("-----BEGIN CERTIFICATE-----".utf8)
         guard bytes.count >= marker.count,
-              (0...(bytes.count - marker.count)).contains(where: { bytes[$0..<($0 + marker.count)].elementsEqual(marker) }) else {
+            (0...(bytes.count - marker.count)).contains(where: { bytes[$0..<($0 + marker.count)].elementsEqual(marker) })
+        else {
             return SettingsProblem("holds no PEM certificate (a line -----BEGIN CERTIFICATE-----); convert a DER file with openssl x509 -inform der -in FILE -out FILE.pem")
         }
         return nil
@@ -75,7 +78,8 @@ public struct MQTTSettings: Sendable, Equatable {
     /// noncharacters).
     public static func problem(inTopicPrefix p: String) -> SettingsProblem? {
         if p.isEmpty || p.contains(where: { "+#".contains($0) })
-            || p.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+            || p.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty)
+        {
             return SettingsProblem("must be topic levels like \"home/plugs\": no +, #, or empty level")
         }
         if p.hasPrefix("$") {

@@ -149,7 +149,9 @@ public final class MQTTClient: @unchecked Sendable {
     private func run() {
         while true {
             wakeUp.drain()
-            let requests = inbox.withLock { r in defer { r = Requests() }; return r }
+            let requests = inbox.withLock { r in
+                defer { r = Requests() }; return r
+            }
             if let plug = requests.plug { perform(bridge.handle(.plug(plug))) }
             // A new identity while still connecting: start again as the new device.
             if handle != nil, handleClientID != bridge.topics.deviceID {
@@ -167,7 +169,7 @@ public final class MQTTClient: @unchecked Sendable {
             pollOnce()
         }
         sayGoodbye()
-        for f in forgets { f.done(false) }   // not confirmed (done is answered once: the first wins)
+        for f in forgets { f.done(false) } // not confirmed (done is answered once: the first wins)
     }
 
     /// One `poll()` on the wake pipe and the broker's socket, then whatever is ready.
@@ -288,10 +290,14 @@ public final class MQTTClient: @unchecked Sendable {
             // MQTT 5 puts a reason code of 0x80 or more where a subscription was refused.
             for (i, code) in UnsafeBufferPointer(start: granted, count: Int(count)).enumerated() where code >= 0x80 {
                 let topic = client.bridge.topics.subscriptions.indices.contains(i) ? client.bridge.topics.subscriptions[i] : "?"
-                client.output(.log(PlugEvent(.mqttSubscribeRefused, """
-                    The MQTT broker \(client.settings.broker) refused the subscription to \(topic): \(MQTTClient.reasonText(code)); \
-                    commands on it will not arrive (check the broker's ACL)
-                    """, priority: .error, fields: [.topic: topic, .reason: MQTTClient.reasonText(code)])))
+                client.output(
+                    .log(
+                        PlugEvent(
+                            .mqttSubscribeRefused,
+                            """
+                            The MQTT broker \(client.settings.broker) refused the subscription to \(topic): \(MQTTClient.reasonText(code)); \
+                            commands on it will not arrive (check the broker's ACL)
+                            """, priority: .error, fields: [.topic: topic, .reason: MQTTClient.reasonText(code)])))
             }
         }
         let will = bridge.will
@@ -341,10 +347,14 @@ public final class MQTTClient: @unchecked Sendable {
         if useV5, rc == Int32(MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION.rawValue) || rc == 1 {
             useV5 = false
             retryNow = true
-            output(.log(PlugEvent(.mqttProtocol, """
-                The MQTT broker \(settings.broker) does not speak MQTT 5: using 3.1.1, in which plugd cannot ask it to hold back \
-                messages over \(MQTTBridge.maxPacket) bytes or learn why it closes a connection
-                """, priority: .notice, fields: [.broker: settings.broker])))
+            output(
+                .log(
+                    PlugEvent(
+                        .mqttProtocol,
+                        """
+                        The MQTT broker \(settings.broker) does not speak MQTT 5: using 3.1.1, in which plugd cannot ask it to hold back \
+                        messages over \(MQTTBridge.maxPacket) bytes or learn why it closes a connection
+                        """, priority: .notice, fields: [.broker: settings.broker])))
             return
         }
         let text = useV5 ? Self.reasonText(rc) : String(cString: mosquitto_connack_string(rc))
@@ -379,8 +389,11 @@ public final class MQTTClient: @unchecked Sendable {
                     let rc = mosquitto_subscribe(handle, nil, topic, 1)
                     if rc != MOSQ_ERR_SUCCESS.rawValue, rc != MOSQ_ERR_NO_CONN.rawValue {
                         let reason = describe(rc)
-                        output(.log(PlugEvent(.mqttSubscribeFailed, "Cannot subscribe to \(topic): \(reason); commands on it will not arrive",
-                                              priority: .error, fields: [.topic: topic, .reason: reason])))
+                        output(
+                            .log(
+                                PlugEvent(
+                                    .mqttSubscribeFailed, "Cannot subscribe to \(topic): \(reason); commands on it will not arrive",
+                                    priority: .error, fields: [.topic: topic, .reason: reason])))
                     }
                 }
             case .command(let c): output(.command(c))
@@ -404,8 +417,11 @@ public final class MQTTClient: @unchecked Sendable {
         guard rc == MOSQ_ERR_SUCCESS.rawValue else {
             if rc != MOSQ_ERR_NO_CONN.rawValue {
                 let reason = describe(rc)
-                output(.log(PlugEvent(.mqttPublishFailed, "Cannot publish to \(m.topic): \(reason)",
-                                      priority: .warning, fields: [.topic: m.topic, .reason: reason])))
+                output(
+                    .log(
+                        PlugEvent(
+                            .mqttPublishFailed, "Cannot publish to \(m.topic): \(reason)",
+                            priority: .warning, fields: [.topic: m.topic, .reason: reason])))
             }
             return nil
         }
@@ -428,8 +444,11 @@ public final class MQTTClient: @unchecked Sendable {
         let topic = inFlight.removeValue(forKey: mid)
         if reason >= 0x80 {
             let text = Self.reasonText(reason)
-            output(.log(PlugEvent(.mqttPublishRefused, "The MQTT broker \(settings.broker) refused the message on \(topic ?? "?"): \(text)",
-                                  priority: .error, fields: [.topic: topic ?? "", .reason: text])))
+            output(
+                .log(
+                    PlugEvent(
+                        .mqttPublishRefused, "The MQTT broker \(settings.broker) refused the message on \(topic ?? "?"): \(text)",
+                        priority: .error, fields: [.topic: topic ?? "", .reason: text])))
             pendingLogs.removeAll { $0.mids.contains(mid) }
         }
         for i in pendingLogs.indices { pendingLogs[i].mids.remove(mid) }
@@ -438,8 +457,11 @@ public final class MQTTClient: @unchecked Sendable {
         guard reason < 0x80 else { return }
         for f in forgets where f.waiting.remove(mid) != nil && f.waiting.isEmpty && f.published {
             f.done(true)
-            output(.log(PlugEvent(.mqttForgotten, "Removed from Home Assistant and the broker: \(f.messages.first?.topic ?? "")",
-                                  priority: .notice, fields: [.topic: f.messages.first?.topic ?? ""])))
+            output(
+                .log(
+                    PlugEvent(
+                        .mqttForgotten, "Removed from Home Assistant and the broker: \(f.messages.first?.topic ?? "")",
+                        priority: .notice, fields: [.topic: f.messages.first?.topic ?? ""])))
         }
         forgets.removeAll { $0.published && $0.waiting.isEmpty }
     }
@@ -479,8 +501,11 @@ public final class MQTTClient: @unchecked Sendable {
         let wasConnected = bridge.connected
         disconnectCleanly(goodbye: wasConnected ? bridge.goodbye : nil)
         if wasConnected {
-            output(.log(PlugEvent(.mqttDisconnected, "Disconnected from the MQTT broker \(settings.broker) (stopping); availability offline",
-                                  priority: .notice, fields: [.broker: settings.broker, .reason: "stopping"])))
+            output(
+                .log(
+                    PlugEvent(
+                        .mqttDisconnected, "Disconnected from the MQTT broker \(settings.broker) (stopping); availability offline",
+                        priority: .notice, fields: [.broker: settings.broker, .reason: "stopping"])))
         }
     }
 

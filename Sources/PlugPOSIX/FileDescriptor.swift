@@ -16,8 +16,10 @@ public struct FileDescriptor: Sendable {
 
     /// `open(2)`: `create` and `truncate` for a file written anew, `directory` for a directory
     /// (to fsync its entries). Close-on-exec always.
-    public static func open(_ path: String, _ access: Access, create: Bool = false, truncate: Bool = false,
-                            directory: Bool = false, mode: mode_t = 0o600) throws -> FileDescriptor {
+    public static func open(
+        _ path: String, _ access: Access, create: Bool = false, truncate: Bool = false,
+        directory: Bool = false, mode: mode_t = 0o600
+    ) throws -> FileDescriptor {
         var flags = O_CLOEXEC | (access == .readOnly ? O_RDONLY : O_WRONLY)
         if create { flags |= O_CREAT }
         if truncate { flags |= O_TRUNC }

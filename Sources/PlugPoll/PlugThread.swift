@@ -17,12 +17,14 @@ public enum PlugThread {
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { raw in
-            let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
-            if let name = body.name { pthread_setname_np(pthread_self(), name) }
-            body.body()
-            return nil
-        }, box)
+        let rc = pthread_create(
+            &thread, &attributes,
+            { raw in
+                let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+                if let name = body.name { pthread_setname_np(pthread_self(), name) }
+                body.body()
+                return nil
+            }, box)
         precondition(rc == 0, "pthread_create: \(String(cString: strerror(rc)))")
     }
 

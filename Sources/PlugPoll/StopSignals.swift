@@ -35,7 +35,7 @@ public final class StopSignals: @unchecked Sendable {
         sigdelset(&previous, SIGTERM)
         sigdelset(&previous, SIGINT)
         waitMask = previous
-        _ = waitingPipe   // made now, not first in the handler
+        _ = waitingPipe // made now, not first in the handler
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in
             guard let slot = pthread_getspecific(waitingPipe) else { return }
@@ -60,8 +60,9 @@ public final class StopSignals: @unchecked Sendable {
         var mask = waitMask
         pthread_setspecific(waitingPipe, UnsafeRawPointer(bitPattern: Int(pipe.writeFD) + 1))
         return fds.withUnsafeMutableBufferPointer { buffer in
-            timeout < 0 ? ppoll(buffer.baseAddress, nfds_t(buffer.count), nil, &mask)
-                        : ppoll(buffer.baseAddress, nfds_t(buffer.count), &ts, &mask)
+            timeout < 0
+                ? ppoll(buffer.baseAddress, nfds_t(buffer.count), nil, &mask)
+                : ppoll(buffer.baseAddress, nfds_t(buffer.count), &ts, &mask)
         }
     }
 }

@@ -51,6 +51,6 @@ public func pollTimeout(_ remaining: Duration?) -> Int32 {
     guard seconds >= 0, remaining > .zero else { return 0 }
     let ms = seconds.multipliedReportingOverflow(by: 1000)
     guard !ms.overflow else { return Int32.max }
-    let fraction = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000   // round up to 1 ms
+    let fraction = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000 // round up to 1 ms
     return Int32(clamping: ms.partialValue.addingReportingOverflow(fraction).partialValue)
 }

@@ -55,8 +55,10 @@ public struct PlugStatus: Codable, Equatable, Sendable {
     /// A relay change the flood guard holds back ("off in 1.2 s"); absent when none.
     public var relayPending: String?
 
-    public init(relay: String, led: String, ledPattern: String, mode: String, name: String, identity: String,
-                registered: Bool, fault: String?, buttonHeld: Bool, broker: String? = nil, relayPending: String? = nil) {
+    public init(
+        relay: String, led: String, ledPattern: String, mode: String, name: String, identity: String,
+        registered: Bool, fault: String?, buttonHeld: Bool, broker: String? = nil, relayPending: String? = nil
+    ) {
         self.relay = relay
         self.led = led
         self.ledPattern = ledPattern

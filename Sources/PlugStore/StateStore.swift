@@ -142,7 +142,8 @@ public final class StateStore {
     /// The state in `bytes`, or `nil` if they are not a valid state file.
     public static func decode(_ bytes: [UInt8]) -> PlugState? {
         guard let state = try? JSONDecoder().decode(PlugState.self, from: Data(bytes)),
-              state.version == PlugState.currentVersion else { return nil }
+            state.version == PlugState.currentVersion
+        else { return nil }
         return state
     }
 

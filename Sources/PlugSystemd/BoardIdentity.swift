@@ -15,8 +15,10 @@ public enum BoardIdentity {
     /// (/sys first: the unit's ProcSubset=pid hides /proc/device-tree.)
     static let serialFiles = ["/sys/firmware/devicetree/base/serial-number", "/proc/device-tree/serial-number"]
     /// plugd's application id for `sd_id128_get_machine_app_specific` (never change it).
-    static let applicationID: [UInt8] = [0xf4, 0xcc, 0x74, 0x39, 0xb9, 0x32, 0x4d, 0x0c,
-                                         0xac, 0x45, 0x54, 0xe1, 0x9d, 0x91, 0x6a, 0x31]
+    static let applicationID: [UInt8] = [
+        0xf4, 0xcc, 0x74, 0x39, 0xb9, 0x32, 0x4d, 0x0c,
+        0xac, 0x45, 0x54, 0xe1, 0x9d, 0x91, 0x6a, 0x31,
+    ]
 
     /// `serial:<serial>`, `machine-id:<32 hex digits>`, or `nil` when the board has neither.
     /// - Parameter configured: `state.board_id` from the config, which wins (`config:<value>`).

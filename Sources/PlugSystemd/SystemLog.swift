@@ -26,8 +26,10 @@ public final class SystemLog: EventSink, Sendable {
     /// - Parameters:
     ///   - messageIDs: event name → `MESSAGE_ID` for key events (the catalog's).
     ///   - destination: the journal when stderr is connected to it, else stderr.
-    public init(identifier: String, messageIDs: [String: String] = [:],
-                destination: Destination = SystemLog.stderrIsJournal ? .journal : .stderr, threshold: LogPriority = .info) {
+    public init(
+        identifier: String, messageIDs: [String: String] = [:],
+        destination: Destination = SystemLog.stderrIsJournal ? .journal : .stderr, threshold: LogPriority = .info
+    ) {
         self.identifier = identifier
         self.messageIDs = messageIDs
         self.destination = destination
@@ -44,8 +46,9 @@ public final class SystemLog: EventSink, Sendable {
         let event = Self.bounded(event)
         switch destination {
         case .journal:
-            Self.send(["MESSAGE=\(event.message)", "PRIORITY=\(event.priority.rawValue)", "SYSLOG_IDENTIFIER=\(identifier)"]
-                      + fields(of: event).map { "\($0.name)=\($0.value)" })
+            Self.send(
+                ["MESSAGE=\(event.message)", "PRIORITY=\(event.priority.rawValue)", "SYSLOG_IDENTIFIER=\(identifier)"]
+                    + fields(of: event).map { "\($0.name)=\($0.value)" })
         case .stderr:
             var bytes = Array(line(for: event).utf8)
             _ = write(STDERR_FILENO, &bytes, bytes.count)
@@ -72,8 +75,9 @@ public final class SystemLog: EventSink, Sendable {
 
     /// The stderr line for `event`: priority prefix, message, fields sorted by name.
     func line(for event: PlugEvent) -> String {
-        Self.format(priority: event.priority.rawValue, message: event.message,
-                    fields: fields(of: event).sorted { $0.name < $1.name }.map { " \($0.name)=\($0.value)" }.joined())
+        Self.format(
+            priority: event.priority.rawValue, message: event.message,
+            fields: fields(of: event).sorted { $0.name < $1.name }.map { " \($0.name)=\($0.value)" }.joined())
     }
 
     /// Sends one entry made of `FIELD=value` strings (values may contain newlines).

@@ -67,7 +67,8 @@ public final class SystemdNotifier: Sendable {
                 }
                 let fd = s.fd
                 guard fd >= 0 else { return }
-                let sent = state.utf8.withContiguousStorageIfAvailable { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                let sent =
+                    state.utf8.withContiguousStorageIfAvailable { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                     ?? Array(state.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if sent >= 0 || attempt == 1 { return }
                 close(fd)

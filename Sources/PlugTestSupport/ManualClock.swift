@@ -41,7 +41,9 @@ public final class ManualClock: Clock, Sendable {
     }
 
     public func sleep(until deadline: MonotonicInstant, tolerance: Swift.Duration?) async throws {
-        let id = state.withLock { s -> Int in s.nextID += 1; return s.nextID }
+        let id = state.withLock { s -> Int in
+            s.nextID += 1; return s.nextID
+        }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 let resumeNow = state.withLock { s -> Bool in

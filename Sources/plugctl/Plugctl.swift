@@ -18,8 +18,10 @@ struct Plugctl: ParsableCommand {
         abstract: "Control a running plugd.",
         discussion: ExitStatus.summary(ExitStatus.plugctl),
         version: plugdVersion,
-        subcommands: [Status.self, On.self, Off.self, Toggle.self, Identify.self, Setup.self,
-                      Reset.self, FactoryReset.self, Deregister.self, Watch.self]
+        subcommands: [
+            Status.self, On.self, Off.self, Toggle.self, Identify.self, Setup.self,
+            Reset.self, FactoryReset.self, Deregister.self, Watch.self,
+        ]
     )
 }
 
@@ -70,9 +72,11 @@ struct Connection: ParsableArguments {
     static func text(_ s: PlugStatus) -> String {
         var rows: [(String, String)] = [("relay", s.relay)]
         if let pending = s.relayPending { rows.append(("pending", pending)) }
-        rows += [("led", s.ledPattern), ("mode", s.mode), ("name", s.name), ("identity", s.identity),
-                 ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
-                 ("button", s.buttonHeld ? "held" : "released")]
+        rows += [
+            ("led", s.ledPattern), ("mode", s.mode), ("name", s.name), ("identity", s.identity),
+            ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
+            ("button", s.buttonHeld ? "held" : "released"),
+        ]
         if let broker = s.broker { rows.append(("mqtt", broker)) }
         return rows.map { $0.0 + String(repeating: " ", count: max(1, 11 - $0.0.count)) + $0.1 }.joined(separator: "\n")
     }
@@ -187,8 +191,9 @@ struct Reset: SocketCommand {
 }
 
 struct FactoryReset: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "factory-reset",
-                                                    abstract: "Wipe all state and start as a new plug.")
+    static let configuration = CommandConfiguration(
+        commandName: "factory-reset",
+        abstract: "Wipe all state and start as a new plug.")
     @OptionGroup var connection: Connection
     @Flag(help: "Confirm: this cannot be undone.") var yes = false
     func validate() throws { guard yes else { throw ValidationError("factory-reset wipes all state; confirm with --yes") } }

@@ -35,7 +35,7 @@ struct Daemon {
     func run() throws {
         let clock = MonotonicClock()
         let settings = try Self.loadConfig(configPath)
-        let signals = StopSignals()   // before any thread starts
+        let signals = StopSignals() // before any thread starts
         let events = EventBroadcaster(inner: SystemLog(identifier: "plugd", messageIDs: MessageCatalog.ids))
         let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? PlugConfig.defaultStateDirectory
         if let problem = PlugConfig.controlSocketProblem(settings.controlSocket, stateDirectory: dir) {
@@ -53,15 +53,18 @@ struct Daemon {
             let gpio = LibgpiodBackend(debounce: settings.timings.button.debounce)
             (backend, wiring) = (gpio, try Self.headerChip(settings.wiring, gpio, events))
         }
-        let runtime = try Self.start(backend: backend, wiring: wiring, stateDir: dir, board: BoardIdentity.current(configured: settings.boardID),
-                                     policy: settings.powerOn, timings: settings.timings, writeDelay: settings.writeDelay,
-                                     keeper: keeper, sink: events, clock: clock)
+        let runtime = try Self.start(
+            backend: backend, wiring: wiring, stateDir: dir, board: BoardIdentity.current(configured: settings.boardID),
+            policy: settings.powerOn, timings: settings.timings, writeDelay: settings.writeDelay,
+            keeper: keeper, sink: events, clock: clock)
         keeper?.closeUnclaimed()
         if !headless {
             let debounce = settings.timings.button.debounce
             let how = runtime.lines.button.kernelDebounce == nil ? "in software" : "by the kernel"
-            events.record(PlugEvent(.gpioBackend, "GPIO through \(LibgpiodBackend.libraryVersion); button debounced \(how) (\(debounce.milliseconds) ms)",
-                                    fields: [.gpiod: LibgpiodBackend.libraryVersion, .debounce: how]))
+            events.record(
+                PlugEvent(
+                    .gpioBackend, "GPIO through \(LibgpiodBackend.libraryVersion); button debounced \(how) (\(debounce.milliseconds) ms)",
+                    fields: [.gpiod: LibgpiodBackend.libraryVersion, .debounce: how]))
         }
         let inbox = LoopInbox()
         let server = ControlServer(path: settings.controlSocket, submit: { inbox.post(.request($0)) }, events: events)
@@ -78,8 +81,10 @@ struct Daemon {
         notifier.ready(status: runtime.statusLine(at: readyAt))
         var shown = runtime.statusKey(at: readyAt)
         var published = runtime.snapshot
-        runtime.runPolling(inbox: inbox, stop: signals, clock: clock,
-                           watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }) { rt, now in
+        runtime.runPolling(
+            inbox: inbox, stop: signals, clock: clock,
+            watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }
+        ) { rt, now in
             let key = rt.statusKey(at: now)
             if key != shown { notifier.status(rt.statusLine(at: now)); shown = key }
             if let mqtt {
@@ -90,7 +95,7 @@ struct Daemon {
         notifier.stopping()
         if let mqtt {
             mqtt.stop()
-            for case .log(let event) in inbox.take() { events.record(event) }   // its goodbye
+            for case .log(let event) in inbox.take() { events.record(event) } // its goodbye
         }
         server.stop()
     }
@@ -109,11 +114,14 @@ struct Daemon {
         runtime.beforeWipe = { old in
             if !client.forget(PlugSnapshot(old, relayOn: old.relayOn), timeout: MQTTSettings.removalWait) {
                 let topics = MQTTTopics(settings: settings, identity: old.identity)
-                events.record(PlugEvent(.mqttForgetPending, """
-                    The MQTT broker did not confirm removing \(topics.deviceID) from Home Assistant; \
-                    it is sent when the broker is back (while plugd runs), or clear it by hand: \
-                    mosquitto_pub -r -n -t \(topics.switchConfig) (and \(topics.buttonConfig))
-                    """, priority: .warning, fields: [.topic: topics.switchConfig]))
+                events.record(
+                    PlugEvent(
+                        .mqttForgetPending,
+                        """
+                        The MQTT broker did not confirm removing \(topics.deviceID) from Home Assistant; \
+                        it is sent when the broker is back (while plugd runs), or clear it by hand: \
+                        mosquitto_pub -r -n -t \(topics.switchConfig) (and \(topics.buttonConfig))
+                        """, priority: .warning, fields: [.topic: topics.switchConfig]))
             }
         }
         client.start()
@@ -132,14 +140,17 @@ struct Daemon {
 
     /// Opens the state and requests the lines; a failure is one clear line on stderr and the
     /// sysexits code: 69 (EX_UNAVAILABLE) for GPIO, 73 (EX_CANTCREAT) for the state directory.
-    static func start(backend: any GPIOBackend, wiring: Wiring, stateDir: String, board: String? = nil, policy: PowerOnPolicy,
-                      timings: PlugTimings, writeDelay: Duration, keeper: (any LineKeeper)? = nil, sink: any EventSink,
-                      clock: MonotonicClock) throws -> PlugRuntime {
+    static func start(
+        backend: any GPIOBackend, wiring: Wiring, stateDir: String, board: String? = nil, policy: PowerOnPolicy,
+        timings: PlugTimings, writeDelay: Duration, keeper: (any LineKeeper)? = nil, sink: any EventSink,
+        clock: MonotonicClock
+    ) throws -> PlugRuntime {
         do {
-            return try PlugRuntime(backend: backend, wiring: wiring,
-                                   store: StateStore(fs: PosixStateFileSystem(directory: stateDir), board: board),
-                                   policy: policy, timings: timings, writeDelay: writeDelay, keeper: keeper,
-                                   sink: sink, now: clock.now)
+            return try PlugRuntime(
+                backend: backend, wiring: wiring,
+                store: StateStore(fs: PosixStateFileSystem(directory: stateDir), board: board),
+                policy: policy, timings: timings, writeDelay: writeDelay, keeper: keeper,
+                sink: sink, now: clock.now)
         } catch {
             fail("\(error)")
             throw ExitCode(error is GPIOError ? ExitStatus.unavailable : ExitStatus.cannotCreate)
@@ -153,10 +164,13 @@ struct Daemon {
         do {
             let (chosen, choice) = try wiring.choosingHeaderChip(backend.chips())
             if let choice {
-                events.record(PlugEvent(.gpioChip, """
-                    GPIO header chip: \(choice.chip.name) (\(choice.chip.label), \(choice.chip.lines) lines: \(choice.models)), \
-                    found by its label because gpio.chip is "auto"
-                    """, fields: [.chip: choice.chip.name, .chipLabel: choice.chip.label]))
+                events.record(
+                    PlugEvent(
+                        .gpioChip,
+                        """
+                        GPIO header chip: \(choice.chip.name) (\(choice.chip.label), \(choice.chip.lines) lines: \(choice.models)), \
+                        found by its label because gpio.chip is "auto"
+                        """, fields: [.chip: choice.chip.name, .chipLabel: choice.chip.label]))
             }
             return chosen
         } catch {

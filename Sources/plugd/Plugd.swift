@@ -38,10 +38,11 @@ struct Plugd: ParsableCommand {
     @Flag(help: "Run on a simulated GPIO chip in this terminal (keyboard = button).")
     var simulate = false
 
-    @Flag(help: """
-        With --simulate: no terminal UI; run as the service does (config, control socket, log, \
-        sd_notify) on the simulated chip. Lines 'press' and 'release' on stdin move the button.
-        """)
+    @Flag(
+        help: """
+            With --simulate: no terminal UI; run as the service does (config, control socket, log, \
+            sd_notify) on the simulated chip. Lines 'press' and 'release' on stdin move the button.
+            """)
     var headless = false
 
     func validate() throws {
@@ -73,8 +74,9 @@ struct Plugd: ParsableCommand {
         let dir = stateDir ?? "plugd-sim-state"
         let gpio = SimulatedGPIO(now: { clock.now })
         let screen = SimulatorScreen()
-        let runtime = try Daemon.start(backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
-                                       policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
+        let runtime = try Daemon.start(
+            backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
+            policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
         try await TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
     }
 

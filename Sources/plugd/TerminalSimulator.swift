@@ -132,7 +132,9 @@ struct TerminalSimulator {
                 }
                 if first { setButton(true) }
             case UInt8(ascii: "b"), UInt8(ascii: "B"):
-                let down = holdWatch.withLock { w -> Bool in w.latched.toggle(); return w.latched }
+                let down = holdWatch.withLock { w -> Bool in
+                    w.latched.toggle(); return w.latched
+                }
                 setButton(down)
             case UInt8(ascii: "q"), UInt8(ascii: "Q"), 3, 4:
                 ticker.cancel()
@@ -164,7 +166,7 @@ enum Terminal {
         var raw = original
         cfmakeraw(&raw)
         tcsetattr(STDIN_FILENO, TCSANOW, &raw)
-        FileDescriptor.standardOutput.write("\u{1B}[?25l")  // hide the cursor
+        FileDescriptor.standardOutput.write("\u{1B}[?25l") // hide the cursor
         return original
     }
 

@@ -94,7 +94,7 @@ import Testing
         let rows = Self.rows(try Self.text("docs/behaviour.md")).filter { $0.key.contains(".") && !$0.key.contains("/") }
         let defaults = try Self.codeDefaults()
         #expect(Set(rows.keys) == Self.schemaKeys)
-        #expect(Set(defaults.keys) == Self.schemaKeys)   // this test itself covers every key
+        #expect(Set(defaults.keys) == Self.schemaKeys) // this test itself covers every key
         for (key, cells) in rows {
             #expect(Self.token(cells[0]) == defaults[key], "\(key): docs say \(cells[0])")
         }
@@ -147,7 +147,7 @@ import Testing
     @Test func theReadmeListsEveryConfigKey() throws {
         var keys: Set<String> = []
         for line in try Self.text("README.md").split(separator: "\n") where line.hasPrefix("- `[") {
-            let section = line.dropFirst(4).prefix { $0 != "]" }   // - `[gpio]` chip
+            let section = line.dropFirst(4).prefix { $0 != "]" } // - `[gpio]` chip
             let names = line.split(separator: "`", omittingEmptySubsequences: false).last ?? ""
             for name in names.split(separator: ",") { keys.insert("\(section).\(name.trimmingCharacters(in: .whitespaces))") }
         }
@@ -161,7 +161,7 @@ import Testing
             let words = line.split(separator: "#")[0].split(separator: " ").dropFirst()
             var alternatives = [words.first.map(String.init) ?? ""]
             var rest = words.dropFirst()
-            while rest.first == "|", let next = rest.dropFirst().first {   // on | off | toggle
+            while rest.first == "|", let next = rest.dropFirst().first { // on | off | toggle
                 alternatives.append(String(next))
                 rest = rest.dropFirst(2)
             }
@@ -195,9 +195,10 @@ import Testing
         p.waitUntilExit()
         // "  name    abstract" rows up to the first empty line; wrapped abstracts are indented further.
         let section = (help.components(separatedBy: "SUBCOMMANDS:\n").last ?? "").components(separatedBy: "\n\n")[0]
-        let listed = Set(section.split(separator: "\n").compactMap { line -> String? in
-            line.hasPrefix("  ") && !line.hasPrefix("   ") ? line.split(separator: " ").first.map(String.init) : nil
-        })
+        let listed = Set(
+            section.split(separator: "\n").compactMap { line -> String? in
+                line.hasPrefix("  ") && !line.hasPrefix("   ") ? line.split(separator: " ").first.map(String.init) : nil
+            })
         #expect(listed == ControlRequestMessage.commands, "\(help)")
         let unwrapped = help.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(unwrapped.contains(ExitStatus.summary(ExitStatus.plugctl)))

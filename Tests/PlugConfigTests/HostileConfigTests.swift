@@ -81,8 +81,10 @@ import Testing
     @Test func aConfigThatIsNotARegularFileIsSaidToBeSo() throws {
         try withFiles([:]) { dir in
             #expect(mkfifo(dir + "/fifo.toml", 0o600) == 0)
-            for (path, reason) in [(dir + "/fifo.toml", "is a FIFO (named pipe), not a regular file"),
-                                   ("/dev/zero", "is a character device, not a regular file")] {
+            for (path, reason) in [
+                (dir + "/fifo.toml", "is a FIFO (named pipe), not a regular file"),
+                ("/dev/zero", "is a character device, not a regular file"),
+            ] {
                 #expect(throws: ConfigErrors([ConfigError(file: path, key: nil, reason: reason)])) { try PlugConfig.load(path: path) }
             }
         }
@@ -91,8 +93,13 @@ import Testing
     @Test func aHugeConfigIsRefusedAndThousandsOfErrorsAreCapped() throws {
         let many = (0..<5000).map { "k\($0) = 1" }.joined(separator: "\n")
         try withFiles(["big.toml": Array((minimal + "\n" + many + "\n" + String(repeating: "#", count: 70_000)).utf8)]) { dir in
-            #expect(throws: ConfigErrors([ConfigError(file: dir + "/big.toml", key: nil,
-                                                      reason: "is \(minimal.utf8.count + many.utf8.count + 2 + 70_000) bytes; more than the 65536 bytes such a file can need")])) {
+            #expect(
+                throws: ConfigErrors([
+                    ConfigError(
+                        file: dir + "/big.toml", key: nil,
+                        reason: "is \(minimal.utf8.count + many.utf8.count + 2 + 70_000) bytes; more than the 65536 bytes such a file can need")
+                ])
+            ) {
                 try PlugConfig.load(path: dir + "/big.toml")
             }
         }

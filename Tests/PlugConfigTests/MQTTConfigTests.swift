@@ -34,23 +34,27 @@ import Testing
         let ca = dir.appendingPathComponent("ca.pem").path, pw = dir.appendingPathComponent("password").path
         try Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: ca))
         try Data("secret\n".utf8).write(to: URL(fileURLWithPath: pw))
-        let c = try PlugConfig.parse(minimal + """
+        let c = try PlugConfig.parse(
+            minimal + """
 
-            [mqtt]
-            host = "10.0.0.2"
-            port = 8884
-            ca_file = "\(ca)"
-            username = "plug"
-            password_file = "\(pw)"
-            topic_prefix = "home/plugs"
-            discovery_prefix = "ha"
-            keepalive_s = 30
-            reconnect_max_s = 120
-            unreachable_led = false
-            """, file: "m.toml")
-        #expect(c.mqtt == MQTTSettings(host: "10.0.0.2", port: 8884, caFile: ca, username: "plug", passwordFile: pw,
-                                       topicPrefix: "home/plugs", discoveryPrefix: "ha", keepalive: 30,
-                                       reconnectMin: .seconds(1), reconnectMax: .seconds(120)))
+                [mqtt]
+                host = "10.0.0.2"
+                port = 8884
+                ca_file = "\(ca)"
+                username = "plug"
+                password_file = "\(pw)"
+                topic_prefix = "home/plugs"
+                discovery_prefix = "ha"
+                keepalive_s = 30
+                reconnect_max_s = 120
+                unreachable_led = false
+                """, file: "m.toml")
+        #expect(
+            c.mqtt
+                == MQTTSettings(
+                    host: "10.0.0.2", port: 8884, caFile: ca, username: "plug", passwordFile: pw,
+                    topicPrefix: "home/plugs", discoveryPrefix: "ha", keepalive: 30,
+                    reconnectMin: .seconds(1), reconnectMax: .seconds(120)))
         #expect(!c.timings.showBrokerUnreachable)
     }
 

@@ -40,17 +40,18 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     }
 
     @Test func valuesAreRead() throws {
-        let c = try PlugConfig.parse(minimal + """
+        let c = try PlugConfig.parse(
+            minimal + """
 
-            [gpio]
-            chip = "pinctrl-bcm2711"
-            [timing]
-            setup_hold_s = 3.5
-            [power]
-            on = "off"
-            [state]
-            write_delay_ms = 0
-            """, file: "m.toml")
+                [gpio]
+                chip = "pinctrl-bcm2711"
+                [timing]
+                setup_hold_s = 3.5
+                [power]
+                on = "off"
+                [state]
+                write_delay_ms = 0
+                """, file: "m.toml")
         #expect(c.wiring.relay.chip == "pinctrl-bcm2711")
         #expect(c.timings.button.setupHold == .milliseconds(3500))
         #expect(c.powerOn == .off)
@@ -139,12 +140,15 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     /// A corpus of broken files: each gives exactly the expected lines, naming file, key, reason.
     /// (Typed, so that Swift 6.0.3, Debian 13's, type-checks it in time.)
     static let brokenFiles: [(text: String, expected: [String])] = [
-        ("[relay]\nline = 17\n", [
-            "bad.toml: led.red: is required (a line offset or line name)",
-            "bad.toml: led.green: is required (a line offset or line name)",
-            "bad.toml: led.blue: is required (a line offset or line name)",
-            "bad.toml: button.line: is required (a line offset or line name)",
-        ]),
+        (
+            "[relay]\nline = 17\n",
+            [
+                "bad.toml: led.red: is required (a line offset or line name)",
+                "bad.toml: led.green: is required (a line offset or line name)",
+                "bad.toml: led.blue: is required (a line offset or line name)",
+                "bad.toml: button.line: is required (a line offset or line name)",
+            ]
+        ),
         (minimal + "\n[button.extra]\n", ["bad.toml: button.extra: unknown key"]),
         (minimal.replacingOccurrences(of: "line = \"button\"", with: "line = 17"), ["bad.toml: button.line: is the same line as relay.line"]),
         (minimal.replacingOccurrences(of: "line = 17", with: "line = -1"), ["bad.toml: relay.line: must be an offset from 0 to 4294967295 (got -1)"]),

@@ -33,15 +33,17 @@ import Testing
         let config = try PlugConfig.load(path: Self.wiring.appendingPathComponent("plugd.toml").path)
         let table = try pinTable()
         #expect(table.count == 5)
-        let lines: [String: LineSpec] = ["relay.line": config.wiring.relay, "button.line": config.wiring.button,
-                                         "led.red": config.wiring.red, "led.green": config.wiring.green,
-                                         "led.blue": config.wiring.blue]
+        let lines: [String: LineSpec] = [
+            "relay.line": config.wiring.relay, "button.line": config.wiring.button,
+            "led.red": config.wiring.red, "led.green": config.wiring.green,
+            "led.blue": config.wiring.blue,
+        ]
         for (key, offset) in table {
             #expect(lines[key]?.line == .offset(offset), "\(key)")
             #expect(lines[key]?.chip == "auto")
         }
         #expect(config.wiring.button.activeLow && config.wiring.buttonBias == .pullUp)
-        #expect(!config.wiring.red.activeLow)   // the drawing's LED is common cathode
+        #expect(!config.wiring.red.activeLow) // the drawing's LED is common cathode
     }
 
     @Test func theSchematicIsWellFormedAndShowsTheSameLines() throws {

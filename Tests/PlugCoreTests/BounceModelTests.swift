@@ -39,9 +39,9 @@ import Testing
         func flip() { level.toggle(); edges.append(Edge(pressed: level, at: t)) }
         func glitchWidth() -> Duration {
             switch rng.next() % 4 {
-            case 0: window - .nanoseconds(1)                               // just too short
-            case 1: window                                                  // just long enough
-            default: .microseconds(Int64(rng.next() % 120_000))             // around the window
+            case 0: window - .nanoseconds(1) // just too short
+            case 1: window // just long enough
+            default: .microseconds(Int64(rng.next() % 120_000)) // around the window
             }
         }
         func noise(until stop: MonotonicInstant) {
@@ -53,18 +53,19 @@ import Testing
         }
         func bounce() {
             for _ in 0..<(rng.next() % 7) { step(.microseconds(Int64(100 + rng.next() % 10_000))); flip() }
-            if rng.next() % 20 == 0 { edges.append(Edge(pressed: level, at: t)) }   // a duplicate edge
+            if rng.next() % 20 == 0 { edges.append(Edge(pressed: level, at: t)) } // a duplicate edge
         }
         for _ in 0..<(1 + rng.next() % 8) {
             noise(until: t.advanced(by: .milliseconds(Int64(60 + rng.next() % 1500))))
-            step(.microseconds(1)); flip(); bounce()                           // press, with bounce
-            if level == false { flip() }                                       // an odd bounce count
-            let hold: Duration = rng.next() % 10 == 0
-                ? .milliseconds(Int64(4_800 + rng.next() % 2_700))             // around the 5 s hold
+            step(.microseconds(1)); flip(); bounce() // press, with bounce
+            if level == false { flip() } // an odd bounce count
+            let hold: Duration =
+                rng.next() % 10 == 0
+                ? .milliseconds(Int64(4_800 + rng.next() % 2_700)) // around the 5 s hold
                 : .milliseconds(Int64(20 + rng.next() % 3_000))
             noise(until: t.advanced(by: hold))
             if level == false { flip() }
-            step(.microseconds(1)); flip(); bounce()                           // release, with bounce
+            step(.microseconds(1)); flip(); bounce() // release, with bounce
             if level == true { flip() }
         }
         step(.milliseconds(10))
@@ -99,7 +100,7 @@ import Testing
             }
             changes += got.count
         }
-        #expect(changes > Self.sequences * 2)   // the signals really do press the button
+        #expect(changes > Self.sequences * 2) // the signals really do press the button
     }
 
     @Test func machineReportsTheGesturesOfTheReferenceSignal() async {
@@ -120,8 +121,10 @@ import Testing
                 } else if let p = pressAt {
                     let held = p.duration(to: c.at)
                     if held >= .seconds(12) { factoryLong = true; break }
-                    expectedEvents += held < .seconds(5) ? ["short_press \(held.milliseconds)"]
-                                                         : ["hold_setup", "simple_reset \(held.milliseconds)"]
+                    expectedEvents +=
+                        held < .seconds(5)
+                        ? ["short_press \(held.milliseconds)"]
+                        : ["hold_setup", "simple_reset \(held.milliseconds)"]
                     pressAt = nil
                 }
             }
@@ -155,7 +158,7 @@ import Testing
             setupHolds += expectedEvents.filter { $0 == "hold_setup" }.count
         }
         #expect(checked > Self.sequences * 9 / 10)
-        #expect(setupHolds > 100)   // the 5 s boundary is crossed many times
+        #expect(setupHolds > 100) // the 5 s boundary is crossed many times
     }
 }
 

@@ -7,13 +7,13 @@ import Testing
         var h = Harness()
         h.edge(true, at: sec(2))
         h.advance(to: ms(2_049))
-        #expect(h.relaySets == [])           // still debouncing
+        #expect(h.relaySets == []) // still debouncing
         h.advance(to: ms(2_050))
-        #expect(h.relaySets == [true])       // toggled at once on the debounced press
+        #expect(h.relaySets == [true]) // toggled at once on the debounced press
         #expect(h.machine.state.relayOn)
         h.edge(false, at: ms(2_300))
         h.advance(to: sec(3))
-        #expect(h.relaySets == [true])       // release does nothing more
+        #expect(h.relaySets == [true]) // release does nothing more
         h.hold(for: .milliseconds(200), from: sec(4))
         #expect(h.relaySets == [true, false])
         #expect(h.machine.mode == .normal)
@@ -30,7 +30,7 @@ import Testing
         h.edge(false, at: sec(3))
         h.advance(to: ms(3_050))
         #expect(h.relaySets == [true])
-        h.hold(for: .seconds(6), from: sec(5))    // a hold is not a short press
+        h.hold(for: .seconds(6), from: sec(5)) // a hold is not a short press
         #expect(h.relaySets == [true])
         #expect(h.machine.inSetupMode)
     }
@@ -56,7 +56,7 @@ import Testing
         var h = Harness()
         h.edge(true, at: sec(2))
         h.advance(to: ms(6_999))
-        #expect(h.ledNow == .solid(.blue))         // toggled on, not yet 5 s
+        #expect(h.ledNow == .solid(.blue)) // toggled on, not yet 5 s
         h.advance(to: sec(7))
         #expect(h.ledNow == .solid(.red))
         h.advance(to: ms(13_999))
@@ -78,10 +78,10 @@ import Testing
 
     @Test func factoryResetFlashesOrangeWhileWipingThenBlueThenSetup() {
         var h = Harness()
-        h.hold(for: .seconds(13), from: sec(2))     // press toggled the relay on
+        h.hold(for: .seconds(13), from: sec(2)) // press toggled the relay on
         let started = ms(15_050)
         #expect(h.wipes == 1)
-        #expect(h.relaySets == [true, false])       // relay off for the reset
+        #expect(h.relaySets == [true, false]) // relay off for the reset
         #expect(h.led(at: started) == .blinking(.orange, hertz: 4, since: started))
         // The wipe takes 20 ms; the flashing is still shown for its minimum second.
         var fresh = PlugState.fresh(identity: identityB)
@@ -118,24 +118,24 @@ import Testing
         #expect(h.ledNow == .solid(.orange))
         h.advance(to: sec(32))
         #expect(h.eventNames.contains("stuck_button"))
-        #expect(h.ledNow == .solid(.blue))     // back to normal: relay on
-        #expect(h.machine.nextDeadline == nil)  // nothing more to time while it stays stuck
+        #expect(h.ledNow == .solid(.blue)) // back to normal: relay on
+        #expect(h.machine.nextDeadline == nil) // nothing more to time while it stays stuck
         h.advance(to: sec(600))
         h.edge(false, at: sec(600))
         h.advance(to: sec(601))
         #expect(h.wipes == 0)
         #expect(!h.machine.inSetupMode)
         #expect(h.eventNames.contains("stuck_button_released"))
-        h.hold(for: .milliseconds(100), from: sec(610))   // the button works again
+        h.hold(for: .milliseconds(100), from: sec(610)) // the button works again
         #expect(h.relaySets == [true, false])
     }
 
     @Test func bouncyPressAndReleaseGiveExactlyOneToggle() {
         var h = Harness()
         var t = 2_000.0
-        for i in 0..<7 { h.edge(i % 2 == 0, at: ms(t)); t += 3 }     // ends pressed
+        for i in 0..<7 { h.edge(i % 2 == 0, at: ms(t)); t += 3 } // ends pressed
         h.advance(to: ms(2_500))
-        for i in 0..<7 { h.edge(i % 2 == 1, at: ms(t + 500)); t += 4 }  // ends released
+        for i in 0..<7 { h.edge(i % 2 == 1, at: ms(t + 500)); t += 4 } // ends released
         h.advance(to: sec(4))
         #expect(h.relaySets == [true])
         #expect(h.eventNames.filter { $0 == "short_press" }.count == 1)
@@ -189,7 +189,7 @@ import Testing
     @Test func ledTurnsOffCompletelyAfterTwelveSecondsNotRedAtFive() {
         var h = Harness(state: registeredState(relayOn: true), buttonPressed: true)
         h.advance(to: sec(6))
-        #expect(h.ledNow == .solid(.blue))      // no red stage for a start-up hold
+        #expect(h.ledNow == .solid(.blue)) // no red stage for a start-up hold
         h.advance(to: ms(11_999))
         #expect(h.ledNow == .solid(.blue))
         h.advance(to: sec(12))

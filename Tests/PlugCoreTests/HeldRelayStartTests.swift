@@ -28,7 +28,7 @@ import Testing
 
     @Test(arguments: [PowerOnPolicy.off, .on])
     func thePowerOnPolicyDoesNotApplyToARestart(policy: PowerOnPolicy) {
-        let on = policy == .off   // the policy would say the opposite of the state
+        let on = policy == .off // the policy would say the opposite of the state
         let (m, fx) = start(state: registeredState(relayOn: on), policy: policy, held: on)
         #expect(m.relayOn == on)
         #expect(setsRelay(fx).isEmpty)
@@ -54,7 +54,7 @@ import Testing
     @Test func withoutAHeldLineThePolicyApplies() {
         let (m, fx) = PlugMachine.start(state: registeredState(relayOn: true), policy: .off, buttonPressed: false, at: .zero)
         #expect(!m.relayOn)
-        #expect(setsRelay(fx).isEmpty)   // the line is requested at that level
+        #expect(setsRelay(fx).isEmpty) // the line is requested at that level
         #expect(!logged(fx).contains { $0.name == "relay_adopted" })
     }
 }

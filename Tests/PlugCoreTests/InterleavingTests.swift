@@ -17,14 +17,15 @@ import Testing
         (5.0, "short_press"), (12.0, "simple_reset"), (30.0, "factory_reset_started"),
     ])
     func aReleaseStampedJustBeforeAHandledThresholdCountsAsBefore(threshold: Double, expected: String) {
-        for window in [PlugTimings().button.debounce, .zero] {   // software debounce, and the kernel's
+        for window in [PlugTimings().button.debounce, .zero] { // software debounce, and the kernel's
             var t = PlugTimings()
             t.button.debounce = window
             var h = Harness(timings: t)
             h.edge(true, at: sec(2))
-            h.advance(to: sec(2 + threshold))   // the deadline is handled: LED red, orange, or stuck
-            h.effects += h.machine.handle(.button(pressed: false, at: sec(2 + threshold - 0.001)),
-                                          at: ms((2 + threshold) * 1000 + 0.2))
+            h.advance(to: sec(2 + threshold)) // the deadline is handled: LED red, orange, or stuck
+            h.effects += h.machine.handle(
+                .button(pressed: false, at: sec(2 + threshold - 0.001)),
+                at: ms((2 + threshold) * 1000 + 0.2))
             h.advance(to: sec(3 + threshold))
             let outcomes = h.eventNames.filter {
                 ["short_press", "simple_reset", "factory_reset_started", "stuck_button_released"].contains($0)
@@ -60,7 +61,7 @@ import Testing
         Self.finishWipe(&h, at: ms(2_600))
         h.advance(to: sec(10))
         #expect(h.relaySets == [false])
-        #expect(!h.machine.state.relayOn)       // the fresh state is not saved with the relay on
+        #expect(!h.machine.state.relayOn) // the fresh state is not saved with the relay on
         #expect(!h.effects.contains { if case .save(let s) = $0 { s.relayOn } else { false } })
         #expect(h.eventNames.filter { $0 == "hold_voided" }.count == 1)
     }
@@ -68,12 +69,12 @@ import Testing
     @Test func aHoldArmedForSetupBeforeACommandResetDoesNothingWhenReleased() {
         var h = Harness()
         h.edge(true, at: sec(2))
-        h.command(.factoryReset, at: ms(6_500))  // before 5 s of hold: armed for nothing yet
+        h.command(.factoryReset, at: ms(6_500)) // before 5 s of hold: armed for nothing yet
         Self.finishWipe(&h, at: ms(6_520))
-        h.edge(false, at: sec(9))                 // 7 s: would be a simple reset
+        h.edge(false, at: sec(9)) // 7 s: would be a simple reset
         h.advance(to: sec(10))
         #expect(!h.eventNames.contains("simple_reset"))
-        #expect(!h.eventNames.contains("hold_setup"))   // no "release now for setup mode" during the reset
+        #expect(!h.eventNames.contains("hold_setup")) // no "release now for setup mode" during the reset
         // The 3 s of solid blue after the reset are not cut short.
         #expect(h.machine.mode == .resetComplete(since: ms(7_500)))
         #expect(h.ledNow == .solid(.blue))
@@ -87,8 +88,8 @@ import Testing
     @Test func aHoldArmedForFactoryResetBeforeACommandResetDoesNotResetTwice() {
         var h = Harness()
         h.edge(true, at: sec(2))
-        h.command(.factoryReset, at: sec(13))     // the hold is orange already
-        #expect(h.ledNow.color == .orange)        // flashing: the reset runs
+        h.command(.factoryReset, at: sec(13)) // the hold is orange already
+        #expect(h.ledNow.color == .orange) // flashing: the reset runs
         Self.finishWipe(&h, at: ms(13_020))
         h.edge(false, at: ms(14_500))
         h.advance(to: sec(20))
@@ -102,18 +103,18 @@ import Testing
     @Test func aVoidedHoldShowsNoArmedColourAndSetsNoTimer() {
         var h = Harness()
         h.edge(true, at: sec(2))
-        h.advance(to: sec(8))                      // red: release now for setup mode
+        h.advance(to: sec(8)) // red: release now for setup mode
         h.command(.factoryReset, at: sec(8))
         Self.finishWipe(&h, at: sec(8))
-        h.advance(to: sec(60))                     // still held, well into setup mode
+        h.advance(to: sec(60)) // still held, well into setup mode
         #expect(h.machine.inSetupMode)
         #expect(h.ledNow.color != .red && h.ledNow.color != .orange)
         #expect(!h.eventNames.contains("stuck_button"))
-        #expect(h.machine.nextDeadline == sec(312))   // only setup mode's timeout (it began at 12 s)
+        #expect(h.machine.nextDeadline == sec(312)) // only setup mode's timeout (it began at 12 s)
         h.edge(false, at: sec(61))
         h.advance(to: sec(62))
         h.clearEffects()
-        h.hold(for: .milliseconds(200), from: sec(70))   // a new press counts again
+        h.hold(for: .milliseconds(200), from: sec(70)) // a new press counts again
         #expect(h.relaySets == [true])
     }
 
@@ -121,8 +122,8 @@ import Testing
         var h = Harness()
         h.command(.factoryReset, at: sec(2))
         Self.finishWipe(&h, at: sec(2))
-        h.edge(true, at: sec(4))                   // solid blue: reset complete
-        h.edge(false, at: sec(7))                  // setup mode began at 6 s
+        h.edge(true, at: sec(4)) // solid blue: reset complete
+        h.edge(false, at: sec(7)) // setup mode began at 6 s
         h.advance(to: sec(8))
         #expect(h.machine.inSetupMode)
         #expect(h.eventNames.contains("button_ignored"))
@@ -155,8 +156,8 @@ import Testing
         #expect(h.machine.state.registered && h.machine.state.name == "lamp")
         #expect(h.machine.fault == sec(2))
         #expect(h.ledNow == .blinking(.red, hertz: 2, since: sec(2)))
-        #expect(!h.machine.relayOn)               // the reset switched it off; it stays off
-        #expect(h.machine.acceptsCommands)        // the plug works on, degraded
+        #expect(!h.machine.relayOn) // the reset switched it off; it stays off
+        #expect(h.machine.acceptsCommands) // the plug works on, degraded
         let failed = h.effects.compactMap { if case .log(let e) = $0, e.name == "factory_reset_failed" { e } else { nil } }.first
         #expect(failed?.priority == .error)
         #expect(failed?.fields[.resetPending] == "no")
@@ -178,16 +179,16 @@ import Testing
         h.command(.factoryReset, at: sec(2))
         h.effects += h.machine.handle(.factoryResetFailed(reason: "fsync: I/O error", committed: true), at: sec(2))
         #expect(h.effects.contains { if case .log(let e) = $0 { e.fields[.resetPending] == "yes" } else { false } })
-        h.edge(true, at: sec(3))                   // the plug works on meanwhile: the press switches
-        h.advance(to: sec(4))                      // the relay on, and is still held when the retry
-        #expect(h.machine.relayOn)                 // succeeds
+        h.edge(true, at: sec(3)) // the plug works on meanwhile: the press switches
+        h.advance(to: sec(4)) // the relay on, and is still held when the retry
+        #expect(h.machine.relayOn) // succeeds
         h.clearEffects()
         Self.finishWipe(&h, at: sec(5))
         #expect(h.relaySets == [false])
         #expect(h.machine.fault == nil)
         #expect(h.eventNames.contains("fault_cleared"))
         #expect(h.eventNames.contains("hold_voided"))
-        h.edge(false, at: ms(10_000))              // 6 s: would be a simple reset
+        h.edge(false, at: ms(10_000)) // 6 s: would be a simple reset
         h.advance(to: sec(20))
         #expect(h.eventNames.contains("factory_reset_complete"))
         #expect(!h.eventNames.contains("simple_reset"))
@@ -201,9 +202,9 @@ import Testing
         h.command(.factoryReset, at: sec(2))
         Self.finishWipe(&h, at: sec(2))
         #expect(h.machine.fault == nil)
-        h.advance(to: sec(400))                    // setup mode timed out
+        h.advance(to: sec(400)) // setup mode timed out
         #expect(h.machine.mode == .normal)
-        #expect(h.ledNow == .solid(.off))          // not the red 2 Hz of the old fault
+        #expect(h.ledNow == .solid(.off)) // not the red 2 Hz of the old fault
     }
 
     @Test func aFailureReportForNoRunningResetChangesNothing() {

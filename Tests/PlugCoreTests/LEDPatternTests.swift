@@ -31,7 +31,7 @@ import Testing
     @Test func finiteFlashesEndAndThenNeedNoTimer() {
         let p = LEDPattern.flashes(.red, count: 3, on: .milliseconds(150), off: .milliseconds(150), since: .zero)
         let lit = stride(from: 0.0, to: 1000, by: 10).filter { p.color(at: ms($0)) == .red }.count
-        #expect(lit == 45)  // 3 × 150 ms in 10 ms steps
+        #expect(lit == 45) // 3 × 150 ms in 10 ms steps
         #expect(p.end == ms(900))
         #expect(p.nextChange(after: ms(800)) == ms(900))
         #expect(p.nextChange(after: ms(900)) == nil)
@@ -61,7 +61,7 @@ import Testing
         c.started = sec(2)
         c.brokerUnreachable = sec(1)
         c.relayOn = true
-        let t = ms(2_010)  // inside the first start-up flash
+        let t = ms(2_010) // inside the first start-up flash
         var seen: [String] = []
         func take(_ p: LEDPattern) { seen.append(p.description) }
         take(LEDEngine.pattern(for: c, at: t)); c.factoryResetRunning = nil
@@ -76,10 +76,11 @@ import Testing
         take(LEDEngine.pattern(for: c, at: t)); c.brokerUnreachable = nil
         take(LEDEngine.pattern(for: c, at: t)); c.relayOn = false
         take(LEDEngine.pattern(for: c, at: t))
-        #expect(seen == [
-            "orange blinking 4 Hz", "solid blue", "solid off", "solid orange", "solid red", "green blinking 2 Hz",
-            "blue blinking 1 Hz", "red blinking 2 Hz", "3× red flashes", "red blinking 1 Hz", "solid blue", "solid off",
-        ])
+        #expect(
+            seen == [
+                "orange blinking 4 Hz", "solid blue", "solid off", "solid orange", "solid red", "green blinking 2 Hz",
+                "blue blinking 1 Hz", "red blinking 2 Hz", "3× red flashes", "red blinking 1 Hz", "solid blue", "solid off",
+            ])
     }
 
     @Test func startupFlashesGiveWayToNormalAfterwards() {

@@ -14,12 +14,12 @@ import Testing
     @Test func beyondTheBurstEntriesAreCountedAndSummarisedWhenTheWindowEnds() {
         var throttle = LogThrottle(burst: 10, window: .seconds(1))
         var logged: [PlugEvent] = []
-        for i in 0..<10_000 {   // 10,000 in 2 s
+        for i in 0..<10_000 { // 10,000 in 2 s
             logged += throttle.admit(PlugEvent(.mqttCommand, "c\(i)"), at: at(i / 5))
         }
         logged += throttle.due(at: at(3000))
         let summaries = logged.filter { $0.name == "log_suppressed" }
-        #expect(logged.count - summaries.count == 20)   // 10 per window, two windows
+        #expect(logged.count - summaries.count == 20) // 10 per window, two windows
         #expect(summaries.map { $0.fields[.suppressed] } == ["4990", "4990"])
         #expect(throttle.nextDeadline == nil)
     }

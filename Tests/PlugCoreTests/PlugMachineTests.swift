@@ -57,7 +57,7 @@ import Testing
     @Test func relayCommandsChangeRelayAndAreSavedAndLogged() {
         var h = Harness()
         h.command(.on, at: sec(1))
-        h.command(.on, at: sec(2))    // already on: no effect
+        h.command(.on, at: sec(2)) // already on: no effect
         h.command(.toggle, at: sec(3))
         h.command(.off, at: sec(4))
         #expect(h.relaySets == [true, false])
@@ -90,7 +90,7 @@ import Testing
         h.effects += h.machine.handle(.stateWriteFailed(reason: "EROFS"), at: sec(2))
         #expect(h.led(at: sec(2)) == .blinking(.red, hertz: 2, since: sec(2)))
         h.effects += h.machine.handle(.stateWriteFailed(reason: "EROFS"), at: sec(3))
-        #expect(h.eventNames.filter { $0 == "fault" }.count == 1)   // one entry, not one per retry
+        #expect(h.eventNames.filter { $0 == "fault" }.count == 1) // one entry, not one per retry
         h.effects += h.machine.handle(.stateWriteSucceeded, at: sec(4))
         #expect(h.led(at: sec(4)) == .solid(.off))
         #expect(h.eventNames.contains("fault_cleared"))

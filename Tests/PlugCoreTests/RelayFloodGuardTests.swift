@@ -19,7 +19,7 @@ import Testing
         h.command(.off, at: sec(10.5))
         #expect(h.relaySets.count == 5)
         #expect(h.machine.flood.pending?.level == false)
-        #expect(h.machine.nextDeadline == sec(13))   // the first change (10.0) leaves the window
+        #expect(h.machine.nextDeadline == sec(13)) // the first change (10.0) leaves the window
         h.advance(to: sec(13).advanced(by: .nanoseconds(-1)))
         #expect(h.relaySets.count == 5)
         h.advance(to: sec(13))
@@ -29,23 +29,23 @@ import Testing
 
     @Test func aFloodCollapsesIntoTheLastRequestAndLogsOncePerWindow() {
         var h = Harness()
-        alternate(&h, n: 200, every: .milliseconds(5))   // 200 in one second, the last is off
+        alternate(&h, n: 200, every: .milliseconds(5)) // 200 in one second, the last is off
         #expect(h.relaySets.count == 5)
         h.advance(to: sec(30))
         #expect(h.relaySets.last == false)
         #expect(!h.machine.relayOn)
-        #expect(h.relaySets.count <= 7)   // 5, then what the collapsed requests come to
+        #expect(h.relaySets.count <= 7) // 5, then what the collapsed requests come to
         let floods = h.effects.compactMap { if case .log(let e) = $0, e.name == "relay_flood" { e } else { nil } }
         #expect(floods.count == 1)
         #expect(floods.first?.fields[.collapsed] == "195")
-        #expect(h.machine.nextDeadline == nil)   // settled: no timer
+        #expect(h.machine.nextDeadline == nil) // settled: no timer
     }
 
     @Test func noWindowEverHoldsMoreThanTheLimit() {
         var h = Harness()
         var changes: [MonotonicInstant] = []
         var level = h.machine.relayOn
-        for i in 0..<600 {   // a toggle every 50 ms for 30 s
+        for i in 0..<600 { // a toggle every 50 ms for 30 s
             let t = sec(10).advanced(by: .milliseconds(50 * i))
             h.advance(to: t)
             if h.machine.relayOn != level { changes.append(t); level = h.machine.relayOn }
@@ -57,14 +57,14 @@ import Testing
             #expect(changes[i - 5].advanced(by: .seconds(3)) <= t)
         }
         let floods = h.effects.filter { if case .log(let e) = $0 { e.name == "relay_flood" } else { false } }.count
-        #expect(floods >= 9 && floods <= 11)   // once per 3 s window over 30 s
+        #expect(floods >= 9 && floods <= 11) // once per 3 s window over 30 s
     }
 
     @Test func askingForTheCurrentLevelDropsThePendingChange() {
         var h = Harness()
-        alternate(&h, n: 6, every: .milliseconds(100))   // on off on off on | off pending
+        alternate(&h, n: 6, every: .milliseconds(100)) // on off on off on | off pending
         #expect(h.machine.flood.pending?.level == false)
-        h.command(.on, at: sec(11))   // the relay is on: nothing left to do
+        h.command(.on, at: sec(11)) // the relay is on: nothing left to do
         #expect(h.machine.flood.pending?.level == true)
         h.advance(to: sec(20))
         #expect(h.relaySets.count == 5)
@@ -75,10 +75,10 @@ import Testing
 
     @Test func aToggleTogglesThePendingLevel() {
         var h = Harness()
-        alternate(&h, n: 5, every: .milliseconds(100))   // ends on
-        h.command(.toggle, at: sec(11))   // → off, pending
-        h.command(.toggle, at: sec(11.1))   // → on: the level it has
-        h.command(.toggle, at: sec(11.2))   // → off, pending again
+        alternate(&h, n: 5, every: .milliseconds(100)) // ends on
+        h.command(.toggle, at: sec(11)) // → off, pending
+        h.command(.toggle, at: sec(11.1)) // → on: the level it has
+        h.command(.toggle, at: sec(11.2)) // → off, pending again
         #expect(h.machine.flood.pending?.level == false)
         h.advance(to: sec(14))
         #expect(!h.machine.relayOn)
@@ -89,13 +89,13 @@ import Testing
         for i in 0..<7 { h.hold(for: .milliseconds(100), from: sec(10).advanced(by: .milliseconds(300 * i))) }
         #expect(h.relaySets.count == 5)
         h.advance(to: sec(20))
-        #expect(h.machine.relayOn)   // seven toggles from off
+        #expect(h.machine.relayOn) // seven toggles from off
     }
 
     @Test func aFactoryResetDropsThePendingChange() {
         var h = Harness()
-        alternate(&h, n: 6, every: .milliseconds(100))   // ends on, off pending
-        h.command(.on, at: sec(10.6))   // pending on? no: the relay is on, so nothing pending
+        alternate(&h, n: 6, every: .milliseconds(100)) // ends on, off pending
+        h.command(.on, at: sec(10.6)) // pending on? no: the relay is on, so nothing pending
         h.command(.off, at: sec(10.7))
         h.command(.on, at: sec(10.8))
         h.command(.off, at: sec(10.9))
@@ -124,12 +124,12 @@ import Testing
         g.collapse(true, source: .mqtt, at: ms(999))
         #expect(g.roomAt == ms(1000))
         let early = g.report(at: ms(999))
-        #expect(early == nil)   // still pending, window not over
+        #expect(early == nil) // still pending, window not over
         let stillFull = g.admit(at: ms(999.999))
-        let room = g.admit(at: ms(1000))   // the change at 0 leaves the window exactly at 1000
+        let room = g.admit(at: ms(1000)) // the change at 0 leaves the window exactly at 1000
         #expect(!stillFull && room)
         g.clearPending()
-        #expect(g.deadline == ms(1999))   // the report, a window after the first collapse
+        #expect(g.deadline == ms(1999)) // the report, a window after the first collapse
         let early2 = g.report(at: ms(1998.999))
         let first = g.report(at: ms(1999)), again = g.report(at: ms(1999))
         #expect(early2 == nil && first == 1 && again == nil)

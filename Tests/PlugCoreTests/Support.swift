@@ -25,10 +25,13 @@ struct Harness {
     var effects: [PlugMachine.Effect]
     var now: MonotonicInstant
 
-    init(state: PlugState = registeredState(), policy: PowerOnPolicy = .last, timings: PlugTimings = PlugTimings(),
-         buttonPressed: Bool = false, resetCompleted: Bool = false, at start: MonotonicInstant = .zero) {
-        (machine, effects) = PlugMachine.start(state: state, policy: policy, timings: timings, buttonPressed: buttonPressed,
-                                               resetCompletedAtStart: resetCompleted, at: start)
+    init(
+        state: PlugState = registeredState(), policy: PowerOnPolicy = .last, timings: PlugTimings = PlugTimings(),
+        buttonPressed: Bool = false, resetCompleted: Bool = false, at start: MonotonicInstant = .zero
+    ) {
+        (machine, effects) = PlugMachine.start(
+            state: state, policy: policy, timings: timings, buttonPressed: buttonPressed,
+            resetCompletedAtStart: resetCompleted, at: start)
         now = start
     }
 

@@ -38,14 +38,15 @@ final class ServedPlug: @unchecked Sendable {
         state.registered = true
         try store.save(state)
         let events = EventBroadcaster(inner: LoggerEventSinkStub())
-        let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
-                                      policy: .last, writeDelay: .zero, sink: events, now: clock.now)
+        let runtime = try PlugRuntime(
+            backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
+            policy: .last, writeDelay: .zero, sink: events, now: clock.now)
         let inbox = LoopInbox()
         server = ControlServer(path: socketPath, submit: { inbox.post(.request($0)) }, events: events, maxClients: 8, timeout: timeout)
         try server.start()
-        nonisolated(unsafe) let loopRuntime = runtime   // from here on used by the loop's thread only
+        nonisolated(unsafe) let loopRuntime = runtime // from here on used by the loop's thread only
         Thread.detachNewThread { [self] in
-            let signals = StopSignals()   // this thread's: it blocks SIGTERM/SIGINT here only
+            let signals = StopSignals() // this thread's: it blocks SIGTERM/SIGINT here only
             stopSignals.withLock { $0 = signals }
             started.signal()
             loopRuntime.runPolling(inbox: inbox, stop: signals, clock: clock)
@@ -122,7 +123,7 @@ final class LoggerEventSinkStub: EventSink, Sendable {
         let reply = lines.first.flatMap { try? JSONDecoder().decode(ControlReply.self, from: Data($0.utf8)) }
         #expect(reply?.ok == false)
         #expect(reply?.error?.contains(error) == true, "\(lines)")
-        #expect(plug.request(#"{"command":"status"}"#)?.ok == true)   // still serving
+        #expect(plug.request(#"{"command":"status"}"#)?.ok == true) // still serving
         await plug.stop()
     }
 
@@ -172,13 +173,13 @@ final class LoggerEventSinkStub: EventSink, Sendable {
             held.append(fd)
         }
         defer { held.forEach { close($0) } }
-        try await Task.sleep(for: .milliseconds(300))   // they are idle past the grace period
+        try await Task.sleep(for: .milliseconds(300)) // they are idle past the grace period
         // A well-behaved client is served at once, again and again, while they all stay connected.
         for _ in 0..<20 {
             #expect(plug.request(#"{"command":"status"}"#)?.ok == true)
         }
-        #expect(plug.server.dropped >= 1)   // served by dropping an idle one, not by waiting for timeouts
-        #expect(plug.server.activeClients <= plug.server.maxClients + 1)   // threads stay bounded
+        #expect(plug.server.dropped >= 1) // served by dropping an idle one, not by waiting for timeouts
+        #expect(plug.server.activeClients <= plug.server.maxClients + 1) // threads stay bounded
         await plug.stop()
     }
 

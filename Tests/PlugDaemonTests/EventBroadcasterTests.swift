@@ -8,13 +8,13 @@ import Testing
     @Test func aWatcherThatFallsBehindIsToldHowManyItMissedAndGoesOn() {
         let events = EventBroadcaster(inner: LoggerEventSinkStub(), maxQueued: 4)
         let watcher = events.subscribe()
-        for i in 0..<10 { events.record(event(i)) }   // 4 queued, dropped at the 5th; 4 more, dropped at the 9th
+        for i in 0..<10 { events.record(event(i)) } // 4 queued, dropped at the 5th; 4 more, dropped at the 9th
         let skipped = watcher.next()
         #expect(skipped?.name == "watch_skipped" && skipped?.fields[.skipped] == "8", "\(String(describing: skipped))")
         #expect(watcher.next()?.message == "event 8")
         #expect(watcher.next()?.message == "event 9")
         events.record(event(10))
-        #expect(watcher.next()?.message == "event 10")   // still subscribed
+        #expect(watcher.next()?.message == "event 10") // still subscribed
         events.unsubscribe(watcher)
         #expect(watcher.next() == nil)
     }

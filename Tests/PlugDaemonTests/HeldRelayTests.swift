@@ -14,7 +14,7 @@ import Testing
         let keeper = SimulatedLineKeeper(gpio: rig.gpio)
         try rig.start(policy: policy, keeper: keeper)
         if rig.relay != on { rig.hold(.milliseconds(200)) }
-        rig.advance(by: .seconds(2))   // written
+        rig.advance(by: .seconds(2)) // written
         #expect(rig.relay == on)
         #expect(keeper.kept[PlugLines.relayKeptName] != nil)
         return (rig, keeper)
@@ -22,10 +22,10 @@ import Testing
 
     @Test(arguments: [true, false])
     func twentyRestartsLeaveTheRelayLineUntouched(on: Bool) throws {
-        let (rig, keeper) = try running(relayOn: on, policy: on ? .off : .on)   // the policy would flip it
+        let (rig, keeper) = try running(relayOn: on, policy: on ? .off : .on) // the policy would flip it
         let before = rig.gpio.changes(line: "relay")
         for _ in 0..<20 {
-            rig.runtime.lines.release()   // a stop, or the kernel closing a killed plugd's descriptors
+            rig.runtime.lines.release() // a stop, or the kernel closing a killed plugd's descriptors
             keeper.restart()
             try rig.start(policy: on ? .off : .on, keeper: keeper)
             #expect(rig.runtime.lines.relayStart == .adopted(level: on))
@@ -49,16 +49,16 @@ import Testing
         try rig.start(keeper: keeper)
         #expect(rig.runtime.lines.relayStart == .adopted(level: true))
         #expect(!rig.relay)
-        #expect(rig.gpio.changes(line: "relay") == 2)   // on at first, off now: one change each
+        #expect(rig.gpio.changes(line: "relay") == 2) // on at first, off now: one change each
     }
 
     @Test func stopReleasesTheLine() throws {
         let (rig, keeper) = try running(relayOn: true)
         rig.runtime.lines.release()
-        #expect(rig.relay)   // the keeper still holds it
+        #expect(rig.relay) // the keeper still holds it
         keeper.stop()
         #expect(!rig.gpio.isHeld(line: "relay"))
-        #expect(!rig.relay)   // released: back to its pull
+        #expect(!rig.relay) // released: back to its pull
     }
 
     /// Stops the running plug and returns the wiring with the relay and the LED's blue line
@@ -81,7 +81,7 @@ import Testing
         }
         #expect(reason.contains("led_b"))
         #expect(rig.sink.names.contains("relay_not_adopted"))
-        #expect(rig.gpio.level(line: "led_b"))   // the new relay line, at the remembered level
+        #expect(rig.gpio.level(line: "led_b")) // the new relay line, at the remembered level
         #expect(keeper.kept[PlugLines.relayKeptName] == rig.runtime.lines.relay.keepable)
     }
 
@@ -92,9 +92,9 @@ import Testing
         let lagging = LaggingKeeper(keeper, lag: .milliseconds(150))
         let started = ContinuousClock.now
         try rig.start(wiring: wiring, keeper: lagging)
-        #expect(ContinuousClock.now - started >= .milliseconds(100))   // it waited for the line
+        #expect(ContinuousClock.now - started >= .milliseconds(100)) // it waited for the line
         if case .refused = rig.runtime.lines.relayStart {} else { Issue.record("\(rig.runtime.lines.relayStart)") }
-        #expect(rig.gpio.isHeld(line: "relay"))   // now the LED's blue line
+        #expect(rig.gpio.isHeld(line: "relay")) // now the LED's blue line
         #expect(rig.gpio.level(line: "led_b"))
     }
 
@@ -107,7 +107,7 @@ import Testing
         try rig.start(wiring: wiring, keeper: keeper)
         #expect(rig.runtime.lines.relayStart != .adopted(level: true))
         #expect(rig.runtime.machine.relayOn)
-        #expect(!rig.relay)   // on, active-low: physically low
+        #expect(!rig.relay) // on, active-low: physically low
     }
 
     @Test func withoutAKeeperNothingIsKeptAndAStartIsAPowerOn() throws {

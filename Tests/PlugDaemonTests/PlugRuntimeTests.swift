@@ -15,8 +15,10 @@ final class Rig {
     let sink = CollectingEventSink()
     var runtime: PlugRuntime!
 
-    init(buttonHeld: Bool = false, policy: PowerOnPolicy = .last, startRuntime: Bool = true, kernelDebounce: Duration? = nil,
-         prepare: (StateStore) throws -> Void = { _ in }) throws {
+    init(
+        buttonHeld: Bool = false, policy: PowerOnPolicy = .last, startRuntime: Bool = true, kernelDebounce: Duration? = nil,
+        prepare: (StateStore) throws -> Void = { _ in }
+    ) throws {
         let clock = self.clock
         gpio = SimulatedGPIO(kernelDebounce: kernelDebounce, now: { clock.now })
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("plugd-rt-\(UUID().uuidString)").path
@@ -42,10 +44,13 @@ final class Rig {
     /// Whether the state directory accepts writes (an SD card gone read-only, and back).
     let disk = DiskSwitch()
 
-    func start(policy: PowerOnPolicy = .last, wiring: Wiring = .named(chip: "gpiosim"), keeper: (any LineKeeper)? = nil,
-               writeDelay: Duration = .seconds(1)) throws {
-        runtime = try PlugRuntime(backend: gpio, wiring: wiring, store: store(), policy: policy, writeDelay: writeDelay,
-                                  keeper: keeper, sink: sink, now: clock.now)
+    func start(
+        policy: PowerOnPolicy = .last, wiring: Wiring = .named(chip: "gpiosim"), keeper: (any LineKeeper)? = nil,
+        writeDelay: Duration = .seconds(1)
+    ) throws {
+        runtime = try PlugRuntime(
+            backend: gpio, wiring: wiring, store: store(), policy: policy, writeDelay: writeDelay,
+            keeper: keeper, sink: sink, now: clock.now)
     }
 
     /// Advances the clock to `t`, waking the runtime at each deadline on the way, as `run` does.
@@ -81,7 +86,7 @@ final class Rig {
         rig.hold(.milliseconds(200))
         rig.hold(.milliseconds(200))
         #expect(rig.relay)
-        #expect(try rig.saved()?.relayOn == false)   // coalesced: not yet written
+        #expect(try rig.saved()?.relayOn == false) // coalesced: not yet written
         rig.advance(by: .seconds(1))
         #expect(try rig.saved()?.relayOn == true)
         #expect(rig.sink.names.filter { $0 == "relay" }.count == 3)
@@ -89,7 +94,7 @@ final class Rig {
 
     @Test func relayIsRestoredAtStartWithoutAGlitch() throws {
         let rig = try Rig(policy: .last, prepare: Rig.registered { $0.relayOn = true })
-        #expect(rig.relay)   // requested high: it never went low
+        #expect(rig.relay) // requested high: it never went low
         #expect(rig.runtime.machine.relayOn)
     }
 
@@ -123,20 +128,20 @@ final class Rig {
         #expect(try rig.saved()?.registered == false)
         var colors: [LEDColor] = []
         for _ in 0..<50 { rig.advance(by: .milliseconds(100)); colors.append(rig.led!) }
-        #expect(colors.prefix(9).contains(.orange) && colors.prefix(9).contains(.off))   // flashing
-        #expect(colors[12...38].allSatisfy { $0 == .blue })                               // complete: blue 3 s
-        #expect(colors[42...].contains(.off))                                              // setup: blinking
+        #expect(colors.prefix(9).contains(.orange) && colors.prefix(9).contains(.off)) // flashing
+        #expect(colors[12...38].allSatisfy { $0 == .blue }) // complete: blue 3 s
+        #expect(colors[42...].contains(.off)) // setup: blinking
         #expect(rig.sink.names.contains("factory_reset_complete"))
     }
 
     @Test func edgesTheKernelDebouncedAreActedOnAtOnce() throws {
         let soft = try Rig()
         soft.press()
-        #expect(!soft.runtime.machine.relayOn)   // software: 50 ms of stability first
+        #expect(!soft.runtime.machine.relayOn) // software: 50 ms of stability first
         let kernel = try Rig(kernelDebounce: .milliseconds(50))
         #expect(kernel.runtime.machine.timings.button.debounce == .zero)
         kernel.press()
-        #expect(kernel.runtime.machine.relayOn)  // already debounced by the kernel
+        #expect(kernel.runtime.machine.relayOn) // already debounced by the kernel
         // A kernel period shorter than the configured one is not enough: software still waits.
         #expect(try Rig(kernelDebounce: .milliseconds(10)).runtime.machine.timings.button.debounce == .milliseconds(50))
     }
@@ -181,14 +186,14 @@ final class Rig {
         rig.advance(by: .seconds(2))
         #expect(rig.runtime.machine.fault != nil)
         #expect(rig.sink.names.filter { $0 == "fault" }.count == 1)
-        #expect(rig.relay)    // the plug keeps working degraded
+        #expect(rig.relay) // the plug keeps working degraded
     }
 
     @Test func corruptStateIsReportedAndTheDaemonStarts() throws {
         let rig = try Rig { store in
             try store.save(PlugState.fresh(identity: UUID()))
         }
-        rig.runtime.lines.release()   // the daemon stops; the file is damaged; it starts again
+        rig.runtime.lines.release() // the daemon stops; the file is damaged; it starts again
         try PosixStateFileSystem(directory: rig.dir).write(StateStore.stateFile, Array("{{{".utf8))
         try rig.start()
         #expect(rig.sink.names.contains("state_corrupt"))
@@ -217,8 +222,9 @@ final class Rig {
         let clock = rig.clock
         // The loop task owns this runtime alone; the test watches only the lines and the disk.
         let gpio = rig.gpio, dir = rig.dir
-        let runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
-                                      policy: .last, sink: CollectingEventSink(), now: clock.now)
+        let runtime = try PlugRuntime(
+            backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
+            policy: .last, sink: CollectingEventSink(), now: clock.now)
         let (inputs, commands) = AsyncStream<ControlRequest>.makeStream()
         let task = Task { await runtime.run(clock: clock, requests: inputs) }
         func settle() async { for _ in 0..<50 { await Task.yield() } }
@@ -252,8 +258,8 @@ final class Rig {
         let rig = try Rig(prepare: Rig.registered())
         let runtime = rig.runtime!
         #expect(runtime.statusLine(at: rig.clock.now) == derived(runtime.status(at: rig.clock.now)))
-        rig.advance(by: .seconds(2))                       // past the start-up flashes
-        rig.hold(.milliseconds(200))                       // relay on: solid blue
+        rig.advance(by: .seconds(2)) // past the start-up flashes
+        rig.hold(.milliseconds(200)) // relay on: solid blue
         #expect(runtime.statusLine(at: rig.clock.now) == "relay on, LED \(runtime.machine.led(at: rig.clock.now)), normal")
         #expect(runtime.statusLine(at: rig.clock.now) == derived(runtime.status(at: rig.clock.now)))
         runtime.handle(.stateWriteFailed(reason: "disk full"), at: rig.clock.now)
@@ -272,8 +278,8 @@ final class Rig {
         var seen: [(key: PlugRuntime.StatusKey, line: String)] = []
         func note() { seen.append((runtime.statusKey(at: rig.clock.now), runtime.statusLine(at: rig.clock.now))) }
         note()
-        for _ in 0..<20 { rig.advance(by: .milliseconds(100)); note() }   // the start-up flashes end
-        rig.hold(.milliseconds(200)); note()                                 // relay on
+        for _ in 0..<20 { rig.advance(by: .milliseconds(100)); note() } // the start-up flashes end
+        rig.hold(.milliseconds(200)); note() // relay on
         runtime.handle(.broker(connected: false), at: rig.clock.now); note()
         runtime.handle(.broker(connected: true), at: rig.clock.now); note()
         runtime.handle(.stateWriteFailed(reason: "disk full"), at: rig.clock.now); note()
@@ -283,7 +289,7 @@ final class Rig {
         runtime.handle(.broker(connected: true), at: rig.clock.now); note()
         runtime.handle(.stateWriteSucceeded, at: rig.clock.now); note()
         runtime.handle(.command(.simpleReset, source: .control), at: rig.clock.now); note()
-        for _ in 0..<10 { rig.advance(by: .milliseconds(150)); note() }   // setup mode blinks
+        for _ in 0..<10 { rig.advance(by: .milliseconds(150)); note() } // setup mode blinks
         #expect(Set(seen.map(\.line)).count >= 5, "the walk saw the line change")
         for a in seen {
             for b in seen where a.key == b.key {

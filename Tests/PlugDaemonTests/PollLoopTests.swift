@@ -19,7 +19,7 @@ final class LoopRig: @unchecked Sendable {
     let dir: String
     let runtime: PlugRuntime
     let inbox = LoopInbox()
-    let stop = StopSignals()   // SIGTERM blocked here, so in the loop's thread too
+    let stop = StopSignals() // SIGTERM blocked here, so in the loop's thread too
     let stopped = DispatchSemaphore(value: 0)
     let loopThread = Mutex<pthread_t?>(nil)
     /// The loop's passes so far (its `onUpdate` calls).
@@ -37,8 +37,9 @@ final class LoopRig: @unchecked Sendable {
             s.registered = true
             try store.save(s)
         }
-        runtime = try PlugRuntime(backend: gpio, wiring: .named(chip: "gpiosim"), store: store, policy: .last,
-                                  writeDelay: writeDelay, sink: CollectingEventSink(), now: clock.now)
+        runtime = try PlugRuntime(
+            backend: gpio, wiring: .named(chip: "gpiosim"), store: store, policy: .last,
+            writeDelay: writeDelay, sink: CollectingEventSink(), now: clock.now)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
@@ -54,9 +55,11 @@ final class LoopRig: @unchecked Sendable {
     /// Posts a control command and waits up to 3 s for a reply whose relay is `expect`.
     func command(_ command: PlugMachine.Command, expect relay: String) -> Bool {
         let replied = DispatchSemaphore(value: 0)
-        inbox.post(.request(ControlRequest(input: .command(command, source: .control)) { reply in
-            if reply.ok && reply.status?.relay == relay { replied.signal() }
-        }))
+        inbox.post(
+            .request(
+                ControlRequest(input: .command(command, source: .control)) { reply in
+                    if reply.ok && reply.status?.relay == relay { replied.signal() }
+                }))
         return replied.wait(timeout: .now() + 3) == .success
     }
 
@@ -87,7 +90,7 @@ final class LoopRig: @unchecked Sendable {
         let gpio = rig.gpio
         rig.start()
 
-        gpio.press()   // read by the loop from the line's event descriptor, not handed in by the test
+        gpio.press() // read by the loop from the line's event descriptor, not handed in by the test
         #expect(eventually { gpio.level(line: "relay") }, "a debounced press turns the relay on")
         gpio.release()
 
@@ -95,8 +98,11 @@ final class LoopRig: @unchecked Sendable {
         #expect(!gpio.level(line: "relay"))
 
         var seen = Set<LEDColor?>()
-        #expect(eventually { seen.insert(gpio.ledColor()); return seen.isSuperset(of: [.blue, .off]) },
-                "setup mode blinks: the loop wakes for the LED's deadlines")
+        #expect(
+            eventually {
+                seen.insert(gpio.ledColor()); return seen.isSuperset(of: [.blue, .off])
+            },
+            "setup mode blinks: the loop wakes for the LED's deadlines")
 
         // SIGTERM to the loop's thread: pending while it works, let through while it waits.
         #expect(pthread_kill(try #require(rig.loopThread.withLock { $0 }), SIGTERM) == 0)
@@ -113,7 +119,7 @@ final class LoopRig: @unchecked Sendable {
         let button = rig.runtime.lines.button
         rig.start()
         #expect(rig.quiet(), "the start-up flashes end and the loop sleeps")
-        button.release()   // the line is gone under the loop
+        button.release() // the line is gone under the loop
         #expect(rig.quiet(), "the loop sleeps instead of polling a gone line")
         #expect(rig.command(.on, expect: "on"), "requests are still answered")
         rig.stop.request()

@@ -17,8 +17,9 @@ import Testing
     /// `plugctl` over the control socket, as `answer` serves it.
     static func request(_ command: PlugMachine.Command, _ rig: Rig) -> ControlReply? {
         let reply = Mutex<ControlReply?>(nil)
-        rig.runtime.answer(ControlRequest(input: .command(command, source: .control), reply: { r in reply.withLock { $0 = r } }),
-                           at: rig.clock.now)
+        rig.runtime.answer(
+            ControlRequest(input: .command(command, source: .control), reply: { r in reply.withLock { $0 = r } }),
+            at: rig.clock.now)
         return reply.withLock { $0 }
     }
 
@@ -37,7 +38,7 @@ import Testing
         let old = rig.runtime.machine.state.identity
         rig.advance(to: Self.t(2))
         rig.disk.failing = true
-        if faultBefore {                           // a write had already failed: fault shown, logged once
+        if faultBefore { // a write had already failed: fault shown, logged once
             rig.hold(.milliseconds(100))
             rig.advance(by: .seconds(2))
             #expect(rig.runtime.machine.fault != nil)
@@ -54,7 +55,7 @@ import Testing
         #expect(!rig.sink.events.contains { $0.message.contains("new identity") })
         #expect(rig.runtime.machine.state.identity == old)
         #expect(rig.runtime.status(at: rig.clock.now).fault != nil)
-        #expect(Self.colours(rig) == [.red, .off])   // the fault: red 2 Hz
+        #expect(Self.colours(rig) == [.red, .off]) // the fault: red 2 Hz
         #expect(!rig.relay)
         // What the journal said holds after a restart: nothing was wiped.
         rig.runtime.lines.release()
@@ -62,18 +63,18 @@ import Testing
         try rig.start()
         #expect(rig.runtime.machine.state.identity == old)
         #expect(rig.runtime.machine.state.registered && rig.runtime.machine.state.name == "lamp")
-        #expect(try PosixStateFileSystem(directory: rig.dir).list() == [StateStore.stateFile])   // no marker left
+        #expect(try PosixStateFileSystem(directory: rig.dir).list() == [StateStore.stateFile]) // no marker left
     }
 
     @Test func aResetCommittedBeforeTheCardFailedIsFinishedAtTheNextStart() throws {
         let rig = try Self.lamp()
         let old = rig.runtime.machine.state.identity
-        rig.disk.allowing = 3                      // the marker is written and synced, then read-only
+        rig.disk.allowing = 3 // the marker is written and synced, then read-only
         let reply = Self.request(.factoryReset, rig)
         #expect(reply?.ok == false)
         #expect(rig.sink.events.first { $0.name == "factory_reset_failed" }?.fields[.resetPending] == "yes")
         #expect(rig.runtime.machine.state.identity == old)
-        rig.runtime.lines.release()                // power cut before any retry
+        rig.runtime.lines.release() // power cut before any retry
         rig.disk.failing = false
         try rig.start()
         #expect(rig.runtime.machine.state.identity != old)
@@ -87,12 +88,12 @@ import Testing
         rig.advance(to: Self.t(2))
         rig.disk.allowing = 3
         _ = Self.request(.factoryReset, rig)
-        rig.advance(to: Self.t(20))                // retried at 3, 5, 9, 17 s: still read-only
+        rig.advance(to: Self.t(20)) // retried at 3, 5, 9, 17 s: still read-only
         // The first unlink, then at each retry the marker's write and its clean-up.
         #expect(rig.disk.refused == 1 + 4 * 2)
         #expect(rig.runtime.machine.state.identity == old)
         rig.disk.failing = false
-        rig.advance(to: Self.t(40))                // the retry at 33 s succeeds
+        rig.advance(to: Self.t(40)) // the retry at 33 s succeeds
         let fresh = rig.runtime.machine.state.identity
         #expect(fresh != old)
         #expect(rig.sink.events.contains { $0.name == "factory_reset_complete" && $0.fields[.identity] == fresh.uuidString })
@@ -118,11 +119,11 @@ import Testing
         #expect(rig.runtime.machine.fault == nil)
         #expect(rig.sink.names.filter { $0 == "fault" }.count == 1)
         #expect(rig.sink.names.filter { $0 == "fault_cleared" }.count == 1)
-        #expect(rig.led == .blue)                   // relay on, no red
-        #expect(rig.runtime.nextWake(after: rig.clock.now) == nil)   // nothing pending: no timer
+        #expect(rig.led == .blue) // relay on, no red
+        #expect(rig.runtime.nextWake(after: rig.clock.now) == nil) // nothing pending: no timer
         let attempts = rig.disk.attempts
         rig.advance(to: Self.t(5_000))
-        #expect(rig.disk.attempts == attempts)      // and nothing retried
+        #expect(rig.disk.attempts == attempts) // and nothing retried
         // A power cut now brings the relay back on (power-on policy `last`).
         rig.runtime.lines.release()
         try rig.start()
@@ -136,14 +137,14 @@ import Testing
         rig.advance(to: Self.t(2))
         _ = Self.request(.on, rig)
         rig.advance(to: Self.t(100))
-        _ = Self.request(.off, rig)                // a newer state while retrying
+        _ = Self.request(.off, rig) // a newer state while retrying
         rig.advance(to: Self.t(602))
         // Writes at 3 s, then 1, 2, 4, 8, 16, 32, 60, 60 … s later: 3 4 6 10 18 34 66 126 186 … 546.
         #expect(rig.disk.refused == 15)
         rig.disk.failing = false
         rig.advance(to: Self.t(700))
         #expect(try rig.saved()?.relayOn == false)
-        #expect(rig.disk.attempts - before - rig.disk.refused == 4)   // one save: write, fsync, rename, fsync dir
+        #expect(rig.disk.attempts - before - rig.disk.refused == 4) // one save: write, fsync, rename, fsync dir
     }
 
     @Test func aGoodFactoryResetClearsTheFaultForGood() throws {
@@ -153,12 +154,12 @@ import Testing
         _ = Self.request(.on, rig)
         rig.advance(to: Self.t(3.5))
         #expect(rig.runtime.machine.fault != nil)
-        rig.disk.failing = false                   // back before the next retry (at 4 s)
+        rig.disk.failing = false // back before the next retry (at 4 s)
         #expect(Self.request(.factoryReset, rig)?.ok == true)
         #expect(rig.runtime.machine.fault == nil)
-        rig.advance(to: Self.t(400))               // reset complete, setup mode, its timeout
+        rig.advance(to: Self.t(400)) // reset complete, setup mode, its timeout
         #expect(!rig.runtime.machine.inSetupMode)
-        #expect(rig.led == .off)                   // not the old fault's red 2 Hz
+        #expect(rig.led == .off) // not the old fault's red 2 Hz
         #expect(rig.runtime.nextWake(after: rig.clock.now) == nil)
     }
 }

@@ -6,9 +6,10 @@ import Testing
     let gpio = SimulatedGPIO(now: { .zero })
 
     @Test func outputStartsAtTheRequestedLevelAndAppliesActiveLow() throws {
-        let relay = try gpio.requestOutput(LineSpec(chip: "gpiosim", line: .name("relay"), activeLow: true),
-                                           initial: true, consumer: "t")
-        #expect(gpio.level(line: "relay") == false)   // active-low: on = low
+        let relay = try gpio.requestOutput(
+            LineSpec(chip: "gpiosim", line: .name("relay"), activeLow: true),
+            initial: true, consumer: "t")
+        #expect(gpio.level(line: "relay") == false) // active-low: on = low
         try relay.set(false)
         #expect(gpio.level(line: "relay") == true)
     }
@@ -42,8 +43,9 @@ import Testing
     }
 
     @Test func buttonWithPullUpReadsReleasedAndReportsEdges() async throws {
-        let button = try gpio.requestButton(LineSpec(chip: "gpiosim", line: .name("button"), activeLow: true),
-                                            bias: .pullUp, consumer: "t")
+        let button = try gpio.requestButton(
+            LineSpec(chip: "gpiosim", line: .name("button"), activeLow: true),
+            bias: .pullUp, consumer: "t")
         #expect(gpio.level(line: "button") == true)
         #expect(try !button.isPressed())
         gpio.press(at: MonotonicInstant(nanoseconds: 5))
@@ -53,14 +55,18 @@ import Testing
         button.release()
         var edges: [ButtonEdge] = []
         for await e in button.edgeStream() { edges.append(e) }
-        #expect(edges == [ButtonEdge(pressed: true, timestamp: MonotonicInstant(nanoseconds: 5)),
-                          ButtonEdge(pressed: false, timestamp: MonotonicInstant(nanoseconds: 9))])
+        #expect(
+            edges == [
+                ButtonEdge(pressed: true, timestamp: MonotonicInstant(nanoseconds: 5)),
+                ButtonEdge(pressed: false, timestamp: MonotonicInstant(nanoseconds: 9)),
+            ])
     }
 
     @Test func buttonHeldBeforeTheRequestReadsPressed() throws {
         gpio.preset(line: "button", physical: false)
-        let button = try gpio.requestButton(LineSpec(chip: "gpiosim", line: .name("button"), activeLow: true),
-                                            bias: .pullUp, consumer: "t")
+        let button = try gpio.requestButton(
+            LineSpec(chip: "gpiosim", line: .name("button"), activeLow: true),
+            bias: .pullUp, consumer: "t")
         #expect(try button.isPressed())
     }
 

@@ -11,12 +11,14 @@ import Testing
 @Suite struct LibgpiodBackendTests {
     @Test func missingChipIsReportedByName() {
         #expect(throws: GPIOError.chipNotFound("gpiochip-plugd-test-missing")) {
-            try LibgpiodBackend().requestOutput(LineSpec(chip: "gpiochip-plugd-test-missing", line: .offset(0)),
-                                                initial: false, consumer: "test")
+            try LibgpiodBackend().requestOutput(
+                LineSpec(chip: "gpiochip-plugd-test-missing", line: .offset(0)),
+                initial: false, consumer: "test")
         }
         #expect(throws: GPIOError.chipNotFound("/dev/gpiochip-plugd-test-missing")) {
-            try LibgpiodBackend().requestButton(LineSpec(chip: "/dev/gpiochip-plugd-test-missing", line: .name("button")),
-                                                bias: .pullUp, consumer: "test")
+            try LibgpiodBackend().requestButton(
+                LineSpec(chip: "/dev/gpiochip-plugd-test-missing", line: .name("button")),
+                bias: .pullUp, consumer: "test")
         }
     }
 
@@ -36,8 +38,9 @@ import Testing
             try LibgpiodBackend().requestOutput(LineSpec(chip: "4242", line: .offset(0)), initial: false, consumer: "test")
         }
         #expect(throws: GPIOError.chipNotFound("no-such-label")) {
-            try LibgpiodBackend(debounce: .milliseconds(50)).requestButton(LineSpec(chip: "no-such-label", line: .offset(0)),
-                                                                            bias: .pullUp, consumer: "test")
+            try LibgpiodBackend(debounce: .milliseconds(50)).requestButton(
+                LineSpec(chip: "no-such-label", line: .offset(0)),
+                bias: .pullUp, consumer: "test")
         }
     }
 
@@ -64,7 +67,7 @@ import Testing
             probed.append(name)
             switch name {
             case "gpiochip2": return .failure(Errno(rawValue: EACCES))
-            case "gpiochip10": return .failure(Errno(rawValue: ENOTTY))   // not a GPIO chip
+            case "gpiochip10": return .failure(Errno(rawValue: ENOTTY)) // not a GPIO chip
             default: return .success(GPIOChipInfo(name: name, label: "label-\(name)", lines: 1))
             }
         }
@@ -89,17 +92,20 @@ import Testing
         let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(fd) }
         #expect(throws: AdoptionRefused.self) {
-            try KernelLineRequest.adopt(fd: fd, chipName: "gpiochip0", chipPath: "/dev/gpiochip0", offset: 0,
-                                        activeLow: false, description: "relay")
+            try KernelLineRequest.adopt(
+                fd: fd, chipName: "gpiochip0", chipPath: "/dev/gpiochip0", offset: 0,
+                activeLow: false, description: "relay")
         }
         #expect(throws: AdoptionRefused.self) {
-            try KernelLineRequest.adopt(fd: 999, chipName: "gpiochip0", chipPath: "/dev/gpiochip0", offset: 0,
-                                        activeLow: false, description: "relay")
+            try KernelLineRequest.adopt(
+                fd: 999, chipName: "gpiochip0", chipPath: "/dev/gpiochip0", offset: 0,
+                activeLow: false, description: "relay")
         }
     }
 
     @Test func theChipsOfAMachineWithoutGPIOAreAnEmptyListing() {
-        #expect(ChipDirectory.list("/nonexistent-plugd-test") { _ in .failure(Errno(rawValue: ENOENT)) }
+        #expect(
+            ChipDirectory.list("/nonexistent-plugd-test") { _ in .failure(Errno(rawValue: ENOENT)) }
                 == GPIOChipListing(chips: []))
     }
 }

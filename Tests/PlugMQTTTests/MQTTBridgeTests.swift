@@ -59,7 +59,7 @@ extension [MQTTBridge.Action] {
         #expect(c["availability_topic"] as? String == t.availability)
         #expect(c["unique_id"] as? String == t.uniqueID + "_relay")
         #expect(c["payload_on"] as? String == "ON" && c["payload_off"] as? String == "OFF")
-        #expect(c["name"] is NSNull)   // the entity is named after the device
+        #expect(c["name"] is NSNull) // the entity is named after the device
         let device = try #require(c["device"] as? [String: Any])
         #expect(device["name"] as? String == "kettle")
         #expect(device["identifiers"] as? [String] == [t.uniqueID])
@@ -218,14 +218,16 @@ extension [MQTTBridge.Action] {
         _ = b.handle(.connected)
         let t0 = MonotonicInstant.zero.advanced(by: .seconds(100))
         var republished = 0
-        for i in 0..<1000 {   // 1000 `online` in 2 s
+        for i in 0..<1000 { // 1000 `online` in 2 s
             let at = t0.advanced(by: .milliseconds(i * 2))
             let fx = b.handle(.message(topic: b.topics.homeAssistantStatus, payload: "online", retained: false, at: at))
             if fx.published.contains(where: { $0.topic == b.topics.switchConfig }) { republished += 1 }
         }
         #expect(republished == 1)
-        let later = b.handle(.message(topic: b.topics.homeAssistantStatus, payload: "online", retained: false,
-                                      at: t0.advanced(by: MQTTBridge.announceInterval + .seconds(2))))
+        let later = b.handle(
+            .message(
+                topic: b.topics.homeAssistantStatus, payload: "online", retained: false,
+                at: t0.advanced(by: MQTTBridge.announceInterval + .seconds(2))))
         #expect(later.published.map(\.topic).contains(b.topics.switchConfig))
     }
 

@@ -17,12 +17,12 @@ import Testing
         }
         #expect(done.wait(timeout: .seconds(5)))
         #expect(seen == "plugd-test")
-        #expect(!done.wait(timeout: .milliseconds(10)))   // signalled once, taken once
+        #expect(!done.wait(timeout: .milliseconds(10))) // signalled once, taken once
     }
 
     @Test func longNamesAreCutToTheKernelsFifteenBytesAtACharactersEnd() {
         #expect(PlugThread.threadName("control client") == "control client")
         #expect(PlugThread.threadName("a-very-long-thread-name") == "a-very-long-thr")
-        #expect(PlugThread.threadName("relais-schalteé-x") == "relais-schalte")   // é would end at byte 16
+        #expect(PlugThread.threadName("relais-schalteé-x") == "relais-schalte") // é would end at byte 16
     }
 }

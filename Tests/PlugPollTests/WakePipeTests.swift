@@ -18,12 +18,12 @@ import PlugPoll
         #expect(readable(pipe))
         pipe.drain()
         #expect(!readable(pipe))
-        pipe.drain()   // an empty pipe does not block
+        pipe.drain() // an empty pipe does not block
     }
 
     @Test func neverBlocksWhenFull() {
         let pipe = WakePipe()
-        for _ in 0..<100_000 { pipe.wake() }   // more than a pipe holds (64 KiB)
+        for _ in 0..<100_000 { pipe.wake() } // more than a pipe holds (64 KiB)
         #expect(readable(pipe))
         pipe.drain()
         #expect(!readable(pipe))

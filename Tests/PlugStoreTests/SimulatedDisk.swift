@@ -50,7 +50,11 @@ final class SimulatedDisk: StateFileSystem {
 
     func write(_ name: String, _ bytes: [UInt8]) throws {
         try step()
-        let inode = volatileDir[name] ?? { let i = nextInode; nextInode += 1; return i }()
+        let inode =
+            volatileDir[name]
+            ?? {
+                let i = nextInode; nextInode += 1; return i
+            }()
         volatileDir[name] = inode
         volatileData[inode] = bytes
     }

@@ -38,14 +38,19 @@ enum Recovery: CaseIterable { case powerCut, processRestart }
     @Test(arguments: Recovery.allCases)
     func crashAtEveryStepOfASaveLeavesOldOrNew(recovery: Recovery) throws {
         let total = try stepCount { try $0.save(newState()) }
-        #expect(total == 4)  // write temp, fsync, rename, fsync directory
+        #expect(total == 4) // write temp, fsync, rename, fsync directory
         var outcomes: Set<String> = []
         for k in 0...total {
             let disk = seededDisk()
             disk.crashBeforeStep = k
             do { try StateStore(fs: disk).save(newState()) } catch is SimulatedCrash {}
             recovery == .powerCut ? disk.powerCut() : disk.processRestart()
-            let opened = try StateStore(fs: disk, makeIdentity: { Issue.record("identity made"); return UUID() }).open()
+            let opened = try StateStore(
+                fs: disk,
+                makeIdentity: {
+                    Issue.record("identity made"); return UUID()
+                }
+            ).open()
             #expect(opened.setAside == nil, "torn state after crash before step \(k)")
             #expect(opened.state == oldState() || opened.state == newState(), "crash before step \(k)")
             outcomes.insert(opened.state == newState() ? "new" : "old")
@@ -82,7 +87,7 @@ enum Recovery: CaseIterable { case powerCut, processRestart }
 
     @Test func interruptedResetIsReportedAsCompletedAtOpen() throws {
         let disk = seededDisk()
-        disk.crashBeforeStep = 4  // marker durable, nothing removed yet
+        disk.crashBeforeStep = 4 // marker durable, nothing removed yet
         do { try StateStore(fs: disk).factoryReset() } catch let e as FactoryResetError where e.cause is SimulatedCrash {}
         disk.powerCut()
         let opened = try StateStore(fs: disk).open()
@@ -98,6 +103,6 @@ enum Recovery: CaseIterable { case powerCut, processRestart }
         try disk.syncDirectory()
         disk.powerCut()
         let opened = try StateStore(fs: disk).open()
-        #expect(opened.setAside != nil)   // the empty file is neither old nor new
+        #expect(opened.setAside != nil) // the empty file is neither old nor new
     }
 }

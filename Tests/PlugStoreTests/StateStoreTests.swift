@@ -39,7 +39,7 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
             try fs.write(StateStore.stateFile, Array(contents.utf8))
             let opened = try StateStore(fs: fs).open()
             #expect(opened.setAside == "state.json.corrupt-1")
-            #expect(try fs.read("state.json.corrupt-1") == Array(contents.utf8))  // kept for inspection
+            #expect(try fs.read("state.json.corrupt-1") == Array(contents.utf8)) // kept for inspection
             #expect(!opened.state.registered)
             // A second corrupt file does not overwrite the first one set aside.
             try fs.write(StateStore.stateFile, Array("again".utf8))
@@ -67,7 +67,7 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
             var old = newState()
             old.registered = true
             old.relayOn = true
-            try StateStore(fs: fs).save(old)   // written before plugd bound states to boards
+            try StateStore(fs: fs).save(old) // written before plugd bound states to boards
             let bound = try StateStore(fs: fs, board: "serial:A").open()
             #expect(bound.bound && bound.cloned == nil && bound.state.board == "serial:A")
             #expect(bound.state.identity == old.identity && bound.state.registered)
@@ -77,8 +77,8 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
             let copy = try StateStore(fs: fs, board: "serial:B").open()
             #expect(copy.cloned == bound.state)
             #expect(copy.state.identity != old.identity && copy.state.board == "serial:B")
-            #expect(!copy.state.registered && copy.state.relayOn)   // a new device; the appliance keeps its power
-            #expect(try StateStore(fs: fs, board: "serial:B").open().cloned == nil)   // once
+            #expect(!copy.state.registered && copy.state.relayOn) // a new device; the appliance keeps its power
+            #expect(try StateStore(fs: fs, board: "serial:B").open().cloned == nil) // once
             // No board known (simulator): nothing is bound or replaced.
             #expect(try StateStore(fs: fs).open().state == copy.state)
         }

@@ -15,19 +15,22 @@ import PlugCore
     }
 
     @Test func stderrLinesCarryThePriorityPrefixAndStayOneLine() {
-        #expect(SystemLog.format(priority: 4, message: "Button stuck\nreally", fields: " PLUG_EVENT=stuck_button")
+        #expect(
+            SystemLog.format(priority: 4, message: "Button stuck\nreally", fields: " PLUG_EVENT=stuck_button")
                 == "<4>Button stuck really PLUG_EVENT=stuck_button\n")
         let log = SystemLog(identifier: "plugd", messageIDs: ["stuck_button": "b126dbd571ca478eb71a4b96ec80e0fc"], destination: .stderr)
-        #expect(log.line(for: PlugEvent(.stuckButton, "Button held 30 s", priority: .warning, fields: [.holdMs: "30000"]))
+        #expect(
+            log.line(for: PlugEvent(.stuckButton, "Button held 30 s", priority: .warning, fields: [.holdMs: "30000"]))
                 == "<4>Button held 30 s MESSAGE_ID=b126dbd571ca478eb71a4b96ec80e0fc PLUG_EVENT=stuck_button PLUG_HOLD_MS=30000\n")
-        #expect(log.line(for: PlugEvent(.relay, "Relay on (button)", fields: [.source: "button"]))
+        #expect(
+            log.line(for: PlugEvent(.relay, "Relay on (button)", fields: [.source: "button"]))
                 == "<6>Relay on (button) PLUG_EVENT=relay PLUG_SOURCE=button\n")
     }
 }
 
 @Suite struct JournalBoundsTests {
     @Test func everyMessageAndFieldIsBoundedInBytesAtACharacterBoundary() {
-        let huge = String(repeating: "é", count: 1_000_000)   // 2 MB
+        let huge = String(repeating: "é", count: 1_000_000) // 2 MB
         let e = SystemLog.bounded(PlugEvent(.mqttCommand, huge, fields: [.payload: huge, .topic: "short"]))
         #expect(e.message.utf8.count <= SystemLog.messageLimit && e.message.hasSuffix("é…"))
         #expect(e.fields[.payload]!.utf8.count <= SystemLog.fieldLimit)
@@ -37,8 +40,9 @@ import PlugCore
 }
 
 @Suite struct MessageCatalogTests {
-    let catalog = try! String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../systemd/plugd.catalog").standardized.path, encoding: .utf8)
+    let catalog = try! String(
+        contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../systemd/plugd.catalog").standardized.path, encoding: .utf8)
 
     @Test func everyMessageIDHasACatalogEntryAndEveryEntryIsUsed() {
         let entries = Set(catalog.split(separator: "\n").filter { $0.hasPrefix("-- ") }.map { String($0.dropFirst(3)) })
@@ -46,7 +50,7 @@ import PlugCore
         for id in MessageCatalog.ids.values {
             #expect(id.count == 32 && id.allSatisfy(\.isHexDigit), "\(id)")
         }
-        #expect(Set(MessageCatalog.ids.values).count == MessageCatalog.ids.count)   // no id used twice
+        #expect(Set(MessageCatalog.ids.values).count == MessageCatalog.ids.count) // no id used twice
     }
 
     /// `EventName` lists the events the code writes, no more: every case is used outside the
@@ -81,7 +85,7 @@ import PlugCore
         if let found, found.hasPrefix("machine-id:") {
             #expect(found.count == "machine-id:".count + 32)
             #expect(found != "machine-id:" + (machineID ?? ""))
-            #expect(BoardIdentity.current() == found)   // stable
+            #expect(BoardIdentity.current() == found) // stable
         }
         for board in ["serial:1", "machine-id:ab", "config:x"] { #expect(PlugState.source(ofBoard: board) != "an unknown source") }
     }
