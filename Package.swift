@@ -62,7 +62,7 @@ let package = Package(
     targets: [
         .target(name: "PlugCore"),
         .systemLibrary(name: "CLinux"),
-        .target(name: "PlugPoll", dependencies: ["CLinux"]),
+        .target(name: "PlugPoll", dependencies: ["CLinux", "PlugPOSIX"]),
         .target(name: "PlugPOSIX"),
         .target(name: "PlugGPIO", dependencies: ["PlugCore", "PlugPoll"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),

@@ -256,7 +256,7 @@ public struct ControlServerError: Error, CustomStringConvertible {
     public var description: String
 
     init(_ op: String, _ path: String, _ e: Int32) {
-        description = "cannot \(op) control socket \(path): \(String(cString: strerror(e)))"
+        description = "cannot \(op) control socket \(path): \(Errno(rawValue: e).description)"
     }
 
     init(refusing path: String, _ reason: String) {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PlugPOSIX
 import PlugGPIO
 
 extension LibgpiodBackend {
@@ -11,7 +12,7 @@ extension LibgpiodBackend {
         switch e {
         case EBUSY: .lineBusy(lines)
         case EACCES, EPERM: .permissionDenied(lines)
-        default: .io("requesting \(lines): \(String(cString: strerror(e)))")
+        default: .io("requesting \(lines): \(Errno(rawValue: e).description)")
         }
     }
 }

@@ -164,7 +164,7 @@ final class LibgpiodOutputGroup: OutputGroup, @unchecked Sendable {
         guard !closed.load(ordering: .acquiring) else { throw GPIOError.io("\(description) was released") }
         let ints = values.map { Int32($0 ? 1 : 0) }
         let result = lock.withLock { _ in gpiod_line_set_value_bulk(&bulkStorage, ints) }
-        if result != 0 { throw GPIOError.io("setting \(description): \(String(cString: strerror(errno)))") }
+        if result != 0 { throw GPIOError.io("setting \(description): \(Errno.current.description)") }
     }
 
     func release() {
@@ -186,7 +186,7 @@ final class LibgpiodButton: ButtonLine, @unchecked Sendable {
         guard eventFD >= 0 else {
             let e = errno
             handle.close()
-            throw GPIOError.io("watching \(spec): \(String(cString: strerror(e)))")
+            throw GPIOError.io("watching \(spec): \(Errno(rawValue: e).description)")
         }
     }
 
@@ -205,7 +205,7 @@ final class LibgpiodButton: ButtonLine, @unchecked Sendable {
 
     func isPressed() throws -> Bool {
         let v = gpiod_line_get_value(handle.line)
-        guard v >= 0 else { throw GPIOError.io("reading \(spec): \(String(cString: strerror(errno)))") }
+        guard v >= 0 else { throw GPIOError.io("reading \(spec): \(Errno.current.description)") }
         return v == 1
     }
 

@@ -189,7 +189,7 @@ final class V2Outputs: OutputGroup, @unchecked Sendable {
         try lock.withLock { _ in
             guard !released else { throw GPIOError.io("\(description) was released") }
             if gpiod_line_request_set_values_subset(request, offsets.count, offsets, levels) != 0 {
-                throw GPIOError.io("setting \(description): \(String(cString: strerror(errno)))")
+                throw GPIOError.io("setting \(description): \(Errno.current.description)")
             }
         }
     }
@@ -243,7 +243,7 @@ final class V2Button: ButtonLine, @unchecked Sendable {
 
     func isPressed() throws -> Bool {
         let v = gpiod_line_request_get_value(request, offset)
-        guard v != GPIOD_LINE_VALUE_ERROR else { throw GPIOError.io("reading \(spec): \(String(cString: strerror(errno)))") }
+        guard v != GPIOD_LINE_VALUE_ERROR else { throw GPIOError.io("reading \(spec): \(Errno.current.description)") }
         return v == GPIOD_LINE_VALUE_ACTIVE
     }
 

@@ -514,7 +514,7 @@ public final class MQTTClient: @unchecked Sendable {
         if rc == MOSQ_ERR_KEEPALIVE.rawValue {
             return "the broker did not answer within the keepalive interval (\(settings.keepalive) s)"
         }
-        let text = rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(errno)) : String(cString: mosquitto_strerror(rc))
+        let text = rc == MOSQ_ERR_ERRNO.rawValue ? Errno.current.description : String(cString: mosquitto_strerror(rc))
         return Self.clause(text)
     }
 }

@@ -2,6 +2,7 @@ import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
+import PlugPOSIX
 
 /// plugd's own threads (the MQTT client, control clients, the simulator's edge stream): POSIX threads,
 /// detached, so nothing but the C library is needed to run them (no Foundation `Thread`, no
@@ -25,7 +26,7 @@ public enum PlugThread {
                 body.body()
                 return nil
             }, box)
-        precondition(rc == 0, "pthread_create: \(String(cString: strerror(rc)))")
+        precondition(rc == 0, "pthread_create: \(Errno(rawValue: rc).description)")
     }
 
     /// `name` cut to the kernel's 15 bytes, at a character's end.

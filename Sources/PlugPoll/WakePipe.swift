@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PlugPOSIX
 
 /// A pipe that wakes a thread sleeping in `poll()`: another thread calls `wake()`, and `fd`
 /// becomes readable until `drain()`. Both ends are close-on-exec and non-blocking, so neither a
@@ -15,7 +16,7 @@ public final class WakePipe: Sendable {
     ///   descriptors, when nothing else would work either).
     public init() {
         var fds: [Int32] = [0, 0]
-        precondition(pipe(&fds) == 0, "pipe: \(String(cString: strerror(errno)))")
+        precondition(pipe(&fds) == 0, "pipe: \(Errno.current.description)")
         for fd in fds {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             _ = fcntl(fd, F_SETFL, O_NONBLOCK)

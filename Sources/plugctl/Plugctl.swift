@@ -104,7 +104,7 @@ struct Connection: ParsableArguments {
         if e == ENOENT || e == ECONNREFUSED { hint = " (is plugd running?)" }
         if e == EACCES { hint = " (are you in group plugd?)" }
         if e == EPIPE || e == ECONNRESET { hint = " (plugd closed the connection: busy, or stopping; try again)" }
-        printError("plugctl: \(what) \(socket): \(String(cString: strerror(e)))\(hint)")
+        printError("plugctl: \(what) \(socket): \(Errno(rawValue: e).description)\(hint)")
         return ExitCode(ExitStatus.unavailable)
     }
 }
