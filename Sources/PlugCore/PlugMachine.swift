@@ -111,6 +111,14 @@ public struct PlugMachine: Sendable {
     /// At most `timings.relayMaxChanges` relay changes per `timings.relayChangeWindow`.
     public private(set) var flood: RelayFloodGuard
 
+    /// The relay's level when the plug gets power: off after a factory reset the start
+    /// finished, else what the power-on policy (the state's own, else the config's) says of the
+    /// remembered level. The one place this rule lives: the lines are requested at this level
+    /// before the machine starts, and the machine starts from it.
+    public static func relayAtPowerOn(state: PlugState, policy: PowerOnPolicy, resetCompleted: Bool) -> Bool {
+        resetCompleted ? false : (state.powerOnPolicy ?? policy).initialRelay(remembered: state.relayOn)
+    }
+
     /// Starts the machine.
     ///
     /// - Parameters:
@@ -192,7 +200,7 @@ public struct PlugMachine: Sendable {
         self.state = state
         self.started = now
         self.now = now
-        relayOn = reset ? false : (state.powerOnPolicy ?? policy).initialRelay(remembered: state.relayOn)
+        relayOn = Self.relayAtPowerOn(state: state, policy: policy, resetCompleted: reset)
         if reset {
             mode = .resetComplete(since: now)
         } else if !state.registered {

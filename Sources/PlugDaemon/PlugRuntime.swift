@@ -53,8 +53,7 @@ public final class PlugRuntime {
         self.store = store
         self.sink = sink
         self.writeDelay = writeDelay
-        let effective = opened.state.powerOnPolicy ?? policy
-        let relayOn = opened.resetCompleted ? false : effective.initialRelay(remembered: opened.state.relayOn)
+        let relayOn = PlugMachine.relayAtPowerOn(state: opened.state, policy: policy, resetCompleted: opened.resetCompleted)
         lines = try PlugLines(backend: backend, wiring: wiring, relayOn: relayOn, keeper: keeper)
         var relayHeld: Bool?
         switch lines.relayStart {
