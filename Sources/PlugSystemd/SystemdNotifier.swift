@@ -59,6 +59,7 @@ public final class SystemdNotifier: Sendable {
             return
         }
         guard let address else { return }
+        var message = state
         socket.withLock { s in
             for attempt in 0..<2 {
                 if s.fd < 0 {
@@ -67,9 +68,7 @@ public final class SystemdNotifier: Sendable {
                 }
                 let fd = s.fd
                 guard fd >= 0 else { return }
-                let sent =
-                    state.utf8.withContiguousStorageIfAvailable { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                    ?? Array(state.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                let sent = message.withUTF8 { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if sent >= 0 || attempt == 1 { return }
                 close(fd)
                 s.fd = -1
