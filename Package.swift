@@ -6,10 +6,10 @@
 //
 //   CLinux      Linux declarations Swift's Glibc module lacks (ppoll, pthread_setname_np,
 //               sem_clockwait, the GPIO uAPI v2 ioctls).
-//   PlugPoll    the wake-up pipe, poll() timeout and stop signals of every thread that sleeps in
-//               poll(); PlugThread and Semaphore (POSIX: no Foundation Thread, no Dispatch).
-//   PlugPOSIX   the POSIX calls of the state store, path checks and Unix-socket addresses, with a
-//               typed errno (plugd's own thin layer).
+//   PlugPOSIX   plugd's one thin POSIX layer, with a typed errno: the one poll() wait (EINTR
+//               handled there), the wake-up pipe and stop signals of every thread that sleeps in
+//               it, PlugThread and Semaphore (no Foundation Thread, no Dispatch), the state
+//               store's file calls, path checks and Unix-socket addresses.
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
@@ -62,12 +62,11 @@ let package = Package(
     targets: [
         .target(name: "PlugCore"),
         .systemLibrary(name: "CLinux"),
-        .target(name: "PlugPoll", dependencies: ["CLinux", "PlugPOSIX"]),
-        .target(name: "PlugPOSIX"),
-        .target(name: "PlugGPIO", dependencies: ["PlugCore", "PlugPoll"]),
+        .target(name: "PlugPOSIX", dependencies: ["CLinux"]),
+        .target(name: "PlugGPIO", dependencies: ["PlugCore", "PlugPOSIX"]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .target(
-            name: "PlugLibgpiod", dependencies: ["CGPIOD", "CLinux", "PlugGPIO", "PlugCore", "PlugPoll", "PlugPOSIX"],
+            name: "PlugLibgpiod", dependencies: ["CGPIOD", "CLinux", "PlugGPIO", "PlugCore", "PlugPOSIX"],
             swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .target(
             name: "PlugStore",
@@ -81,20 +80,20 @@ let package = Package(
         ),
         .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
-        .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore", "PlugPoll", "PlugPOSIX"]),
+        .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore", "PlugPOSIX"]),
         .target(name: "CTOMLDocument"),
         .target(name: "PlugConfig", dependencies: ["CTOMLDocument", "PlugCore", "PlugGPIO", "PlugMQTT", "PlugPOSIX"]),
         .target(
             name: "PlugDaemon",
             dependencies: [
-                "PlugCore", "PlugGPIO", "PlugStore", "PlugProtocol", "PlugMQTT", "PlugPoll", "PlugPOSIX",
+                "PlugCore", "PlugGPIO", "PlugStore", "PlugProtocol", "PlugMQTT", "PlugPOSIX",
             ]
         ),
         .executableTarget(
             name: "plugd",
             dependencies: [
                 "PlugDaemon", "PlugCore", "PlugGPIO", "PlugStore", "PlugLibgpiod", "PlugConfig",
-                "PlugSystemd", "PlugProtocol", "PlugMQTT", "PlugMosquitto", "PlugPoll", "PlugPOSIX",
+                "PlugSystemd", "PlugProtocol", "PlugMQTT", "PlugMosquitto", "PlugPOSIX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -104,7 +103,6 @@ let package = Package(
         ),
         .target(name: "PlugTestSupport", dependencies: ["PlugCore"]),
         .testTarget(name: "PlugCoreTests", dependencies: ["PlugCore"]),
-        .testTarget(name: "PlugPollTests", dependencies: ["PlugPoll"]),
         .testTarget(name: "PlugConfigTests", dependencies: ["PlugConfig", "PlugCore", "PlugGPIO", "PlugMQTT", "PlugProtocol", "PlugDaemon"]),
         .testTarget(name: "PlugMQTTTests", dependencies: ["PlugMQTT", "PlugCore"]),
         .testTarget(name: "PlugGPIOTests", dependencies: ["PlugGPIO", "PlugCore"]),
@@ -115,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "PlugDaemonTests",
             dependencies: [
-                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugStore", "PlugProtocol", "PlugPoll", "PlugPOSIX",
+                "PlugDaemon", "PlugCore", "PlugGPIO", "PlugStore", "PlugProtocol", "PlugPOSIX",
                 "PlugTestSupport",
             ]),
         .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore", "PlugPOSIX"]),

@@ -8,7 +8,6 @@ import Foundation
 #endif
 import PlugCore
 import PlugPOSIX
-import PlugPoll
 import PlugProtocol
 import Synchronization
 

@@ -1,5 +1,5 @@
 import PlugCore
-import PlugPoll
+import PlugPOSIX
 import Synchronization
 
 /// An `EventSink` that passes every event to an inner sink (the journal) and to any number of

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import PlugCore
-import PlugPoll
+import PlugPOSIX
 import Synchronization
 
 /// The daemon's run-loop inbox. Any thread posts (control clients, the MQTT client); the
@@ -65,10 +65,8 @@ extension PlugRuntime {
                 nextPing = now.advanced(by: watchdog.interval)
             }
             let wake = earliest(nextWake(after: now), watchdog == nil ? nil : nextPing)
-            for i in fds.indices { fds[i].revents = 0 }
-            let ready = stop.poll(&fds, timeout: pollTimeout(wake.map { now.duration(to: $0) }))
-            if ready < 0 && errno == EINTR { continue } // a signal: the stop fd is readable now
-            if ready < 0 { break }
+            // A signal ends the wait as a timeout would, with the stop fd readable from then on.
+            guard (try? stop.wait(&fds, timeout: wake.map { now.duration(to: $0) })) != nil else { break }
             if fds[2].revents != 0 { break }
             var events: [LoopEvent] = []
             if fds[0].revents != 0 {

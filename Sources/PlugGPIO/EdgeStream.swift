@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import PlugPoll
+import PlugPOSIX
 
 extension ButtonLine {
     /// The line's edges as an async sequence, for async consumers (the terminal simulator's run
@@ -15,13 +15,8 @@ extension ButtonLine {
         PlugThread.detach(name: "button") { [self] in
             var fds = [pollfd(fd: eventFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0)]
             while true {
-                fds[0].revents = 0
-                fds[1].revents = 0
-                if poll(&fds, 2, -1) < 0 {
-                    if errno == EINTR { continue }
-                    break
-                }
-                if fds[1].revents != 0 { break }
+                guard (try? Poll.wait(&fds, timeout: nil)) != nil, fds[1].revents == 0 else { break }
+                if fds[0].revents == 0 { continue } // a signal came
                 guard fds[0].revents & Int16(POLLIN) != 0, let edges = readEdges() else { break }
                 edges.forEach { continuation.yield($0) }
             }

@@ -1,5 +1,5 @@
 import PlugCore
-import PlugPoll
+import PlugPOSIX
 import Synchronization
 
 /// An in-memory GPIO backend with the semantics of the kernel's: chips with named lines, lines

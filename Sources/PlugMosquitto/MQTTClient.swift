@@ -10,7 +10,6 @@ import Foundation
 import PlugCore
 import PlugMQTT
 import PlugPOSIX
-import PlugPoll
 import Synchronization
 
 /// What the MQTT client tells the daemon.
@@ -189,7 +188,7 @@ public final class MQTTClient: @unchecked Sendable {
         } else {
             wakeAt = now + .seconds(settings.keepalive)
         }
-        guard poll(&fds, nfds_t(fds.count), pollTimeout(wakeAt.map { now.duration(to: $0) })) >= 0 || errno == EINTR else { return }
+        guard (try? Poll.wait(&fds, timeout: wakeAt.map { now.duration(to: $0) })) != nil else { return }
         guard let handle, fds.count == 2 else { return }
         let ready = fds[1].revents
         var rc = MOSQ_ERR_SUCCESS.rawValue
@@ -474,8 +473,8 @@ public final class MQTTClient: @unchecked Sendable {
         // Send what is queued (the goodbye, DISCONNECT); libmosquitto closes the socket after it.
         let deadline = ContinuousClock.now + .seconds(1)
         while mosquitto_socket(h) >= 0, mosquitto_want_write(h), ContinuousClock.now < deadline {
-            var fd = pollfd(fd: mosquitto_socket(h), events: Int16(POLLOUT), revents: 0)
-            _ = poll(&fd, 1, 100)
+            var fds = [pollfd(fd: mosquitto_socket(h), events: Int16(POLLOUT), revents: 0)]
+            _ = try? Poll.wait(&fds, timeout: .milliseconds(100))
             if mosquitto_loop_write(h, 1) != MOSQ_ERR_SUCCESS.rawValue { break }
         }
         dropHandle()

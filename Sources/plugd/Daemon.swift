@@ -11,7 +11,6 @@ import PlugGPIO
 import PlugLibgpiod
 import PlugMQTT
 import PlugMosquitto
-import PlugPoll
 import PlugPOSIX
 import PlugProtocol
 import PlugStore

@@ -3,7 +3,7 @@ import PlugConfig
 import PlugCore
 import PlugDaemon
 import PlugGPIO
-import PlugPoll
+import PlugPOSIX
 import PlugProtocol
 import Synchronization
 

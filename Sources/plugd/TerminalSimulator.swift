@@ -12,7 +12,6 @@ import PlugCore
 import PlugDaemon
 import PlugGPIO
 import PlugPOSIX
-import PlugPoll
 import PlugProtocol
 import Synchronization
 

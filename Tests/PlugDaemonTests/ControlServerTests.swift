@@ -4,7 +4,6 @@ import Glibc
 import Foundation
 import PlugCore
 import PlugGPIO
-import PlugPoll
 import PlugPOSIX
 import PlugProtocol
 import PlugStore

@@ -7,7 +7,7 @@ import PlugGPIO
 import PlugStore
 import Synchronization
 import Testing
-import PlugPoll
+import PlugPOSIX
 @testable import PlugDaemon
 
 /// The daemon's blocking loop on the real clock, a simulated chip and a temporary state

@@ -53,16 +53,10 @@ public final class StopSignals: @unchecked Sendable {
     /// Asks the loop to stop, as SIGTERM would.
     public func request() { pipe.wake() }
 
-    /// `poll()` with SIGTERM and SIGINT let through for the wait; `timeout` in milliseconds as
-    /// `poll()` takes it (-1: none). A signal ends the wait (-1, EINTR) with `fd` readable.
-    public func poll(_ fds: inout [pollfd], timeout: Int32) -> Int32 {
-        var ts = timespec(tv_sec: Int(timeout / 1000), tv_nsec: Int(timeout % 1000) * 1_000_000)
-        var mask = waitMask
+    /// `Poll.wait` with SIGTERM and SIGINT let through for the wait. A signal ends the wait
+    /// (0 ready, as a timeout) with `fd` readable from then on.
+    public func wait(_ fds: inout [pollfd], timeout: Duration?) throws(Errno) -> Int {
         pthread_setspecific(waitingPipe, UnsafeRawPointer(bitPattern: Int(pipe.writeFD) + 1))
-        return fds.withUnsafeMutableBufferPointer { buffer in
-            timeout < 0
-                ? ppoll(buffer.baseAddress, nfds_t(buffer.count), nil, &mask)
-                : ppoll(buffer.baseAddress, nfds_t(buffer.count), &ts, &mask)
-        }
+        return try Poll.wait(&fds, timeout: timeout, signalMask: waitMask)
     }
 }

@@ -2,7 +2,6 @@ import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
-import PlugPOSIX
 
 /// plugd's own threads (the MQTT client, control clients, the simulator's edge stream): POSIX threads,
 /// detached, so nothing but the C library is needed to run them (no Foundation `Thread`, no

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Testing
-@testable import PlugPoll
+@testable import PlugPOSIX
 
 @Suite struct PlugThreadTests {
     @Test func aThreadRunsItsBodyUnderItsNameAndASemaphoreWaitsForIt() {

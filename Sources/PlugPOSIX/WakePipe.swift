@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import PlugPOSIX
 
 /// A pipe that wakes a thread sleeping in `poll()`: another thread calls `wake()`, and `fd`
 /// becomes readable until `drain()`. Both ends are close-on-exec and non-blocking, so neither a
@@ -42,16 +41,4 @@ public final class WakePipe: Sendable {
             while read(fd, buffer.baseAddress, buffer.count) == buffer.count {}
         }
     }
-}
-
-/// `poll()`'s timeout for sleeping `remaining`: whole milliseconds rounded up, so a deadline is
-/// never woken early; 0 if it has passed; -1 (no timeout) for `nil`.
-public func pollTimeout(_ remaining: Duration?) -> Int32 {
-    guard let remaining else { return -1 }
-    let (seconds, attoseconds) = remaining.components
-    guard seconds >= 0, remaining > .zero else { return 0 }
-    let ms = seconds.multipliedReportingOverflow(by: 1000)
-    guard !ms.overflow else { return Int32.max }
-    let fraction = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000 // round up to 1 ms
-    return Int32(clamping: ms.partialValue.addingReportingOverflow(fraction).partialValue)
 }

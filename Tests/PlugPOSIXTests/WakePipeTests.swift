@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Testing
-import PlugPoll
+import PlugPOSIX
 
 @Suite struct WakePipeTests {
     func readable(_ pipe: WakePipe) -> Bool {
