@@ -255,6 +255,19 @@ public struct PlugMachine: Sendable {
         return fx
     }
 
+    /// Ticks the machine at each of its deadlines up to `t`, then at `t`: in one call, what a
+    /// run loop that wakes at every deadline does on the way (tests, and tools that replay a
+    /// timeline). No clock is read; the instants are the machine's own deadlines.
+    public mutating func tick(through t: MonotonicInstant) -> [Effect] {
+        var fx: [Effect] = []
+        while let d = nextDeadline, d <= t, d >= now {
+            fx += handle(.tick, at: d)
+            if nextDeadline == d { break } // a deadline that does not move on: once is enough
+        }
+        fx += handle(.tick, at: max(now, t))
+        return fx
+    }
+
     /// The next instant at which the machine must be woken with `.tick`, or `nil` if none.
     public var nextDeadline: MonotonicInstant? {
         var holdDeadline: MonotonicInstant?

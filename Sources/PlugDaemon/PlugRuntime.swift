@@ -144,6 +144,22 @@ public final class PlugRuntime {
         earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), storageDue, throttle.nextDeadline)
     }
 
+    /// Ticks the runtime at every instant it asks to be woken at, from after `now` up to `t`,
+    /// then at `t`: the loop's passes without the waiting. Tests on a manual clock drive the
+    /// runtime with it, moving the clock to each instant first in `visit`.
+    public func advance(from now: MonotonicInstant, to t: MonotonicInstant, visiting visit: (MonotonicInstant) -> Void = { _ in }) {
+        var now = now, last: MonotonicInstant?
+        while let wake = nextWake(after: now), wake <= t, wake != last {
+            last = wake
+            now = max(now, wake)
+            visit(now)
+            handle(.tick, at: now)
+        }
+        now = max(now, t)
+        visit(now)
+        handle(.tick, at: now)
+    }
+
     /// When the state directory is next due: a committed reset's retry (it supersedes any
     /// write), else the pending write's delay or retry.
     private var storageDue: MonotonicInstant? { pendingReset ?? pendingWrite?.at }

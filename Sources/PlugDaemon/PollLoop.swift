@@ -2,37 +2,12 @@
 import Glibc
 #endif
 import PlugCore
+import PlugProtocol
 import PlugPOSIX
-import Synchronization
-
-/// The daemon's run-loop inbox. Any thread posts (control clients, the MQTT client); the
-/// loop's thread sleeps in `poll()` on `fd`, the read end of a pipe, until something is posted.
-public final class LoopInbox: Sendable {
-    private let pipe = WakePipe()
-    private let queue = Mutex<[LoopEvent]>([])
-
-    public init() {}
-
-    /// Readable while events are waiting.
-    public var fd: Int32 { pipe.fd }
-
-    /// Queues `event` and wakes the loop.
-    public func post(_ event: LoopEvent) {
-        queue.withLock { $0.append(event) }
-        pipe.wake()
-    }
-
-    /// Everything posted so far, in order.
-    public func take() -> [LoopEvent] {
-        pipe.drain()
-        return queue.withLock { q in
-            defer { q = [] }; return q
-        }
-    }
-}
 
 extension PlugRuntime {
-    /// Runs the plug on the calling thread until `stop` is asked for (SIGTERM, SIGINT, or
+    /// The one run loop (the daemon's, the terminal simulator's, the tests'). Runs the plug on
+    /// the calling thread until `stop` is asked for (SIGTERM, SIGINT, or
     /// `stop.request()`). The thread sleeps in one `poll()` on the button's event descriptor, the
     /// inbox and the stop descriptor, with SIGTERM and SIGINT let through only for that wait, and
     /// with a timeout only when something is due: the machine's next deadline, the LED's next
@@ -45,7 +20,7 @@ extension PlugRuntime {
     /// `onUpdate` runs after every pass with the instant the pass worked at. The clock is read
     /// twice a pass: after `poll` returns (for everything the pass does) and before the next
     /// `poll` (for its timeout, so a deadline is never slept past by the pass's own work).
-    public func runPolling(
+    public func run(
         inbox: LoopInbox, stop: StopSignals, clock: MonotonicClock = MonotonicClock(),
         watchdog: (interval: Duration, ping: () -> Void)? = nil,
         onUpdate: ((PlugRuntime, MonotonicInstant) -> Void)? = nil
@@ -85,5 +60,37 @@ extension PlugRuntime {
         }
         flush(at: clock.now)
         lines.release()
+    }
+
+    /// Carries out one event from a run loop.
+    func process(_ event: LoopEvent, at now: MonotonicInstant) {
+        switch event {
+        case .input(let input): handle(input, at: now)
+        case .request(let request): answer(request, at: now)
+        case .log(let event): log(event, at: now)
+        }
+    }
+
+    /// Carries out a control request and replies with the status after it. During a factory
+    /// reset the machine itself refuses the command (and logs `command_rejected`); the reply says
+    /// so. A factory reset that could not wipe the state is a failure reply too.
+    func answer(_ request: ControlRequest, at now: MonotonicInstant) {
+        if let input = request.input {
+            handle(.tick, at: now) // bring the machine up to now before asking
+            let accepted = machine.acceptsCommands
+            resetFailure = nil
+            handle(input, at: now)
+            flushIfDue(at: now) // acknowledged means written, when writes are not delayed
+            guard accepted else {
+                request.reply(.failure("a factory reset is in progress; try again in a few seconds"))
+                return
+            }
+            if let failure = resetFailure {
+                // The machine logged factory_reset_failed with what happens next.
+                request.reply(.failure("factory reset failed: \(failure) (journalctl -u plugd PLUG_EVENT=factory_reset_failed)"))
+                return
+            }
+        }
+        request.reply(.success(status(at: now)))
     }
 }

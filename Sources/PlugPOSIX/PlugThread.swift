@@ -3,7 +3,7 @@ import CLinux
 import Glibc
 #endif
 
-/// plugd's own threads (the MQTT client, control clients, the simulator's edge stream): POSIX threads,
+/// plugd's own threads (the MQTT client, control clients, the simulator's keyboard): POSIX threads,
 /// detached, so nothing but the C library is needed to run them (no Foundation `Thread`, no
 /// Dispatch). Each sleeps in `poll()` or on a `Semaphore`; none wakes on a timer of its own.
 public enum PlugThread {

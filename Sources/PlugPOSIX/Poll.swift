@@ -3,7 +3,7 @@ import CLinux
 import Glibc
 #endif
 
-/// The one `poll()` of plugd's threads: the daemon's loop, the MQTT client, the edge stream.
+/// The one `poll()` of plugd's threads: the run loop and the MQTT client.
 ///
 /// A wait ends when a descriptor is ready, when `timeout` has passed, or when a signal
 /// interrupted it. An interrupted wait returns 0 with every `revents` cleared, as a timeout

@@ -5,7 +5,7 @@ import Glibc
 /// A pipe that wakes a thread sleeping in `poll()`: another thread calls `wake()`, and `fd`
 /// becomes readable until `drain()`. Both ends are close-on-exec and non-blocking, so neither a
 /// full pipe nor an empty one ever blocks a caller. plugd's loop, the MQTT
-/// client and the simulator's edge stream all sleep this way; none has a timer of its own.
+/// client and the control clients sleep this way; none has a timer of its own.
 public final class WakePipe: Sendable {
     /// The read end: poll it for `POLLIN`.
     public let fd: Int32

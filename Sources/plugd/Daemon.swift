@@ -80,7 +80,7 @@ struct Daemon {
         notifier.ready(status: runtime.statusLine(at: readyAt))
         var shown = runtime.statusKey(at: readyAt)
         var published = runtime.snapshot
-        runtime.runPolling(
+        runtime.run(
             inbox: inbox, stop: signals, clock: clock,
             watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }
         ) { rt, now in

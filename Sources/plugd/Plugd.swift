@@ -5,7 +5,6 @@ import PlugDaemon
 import PlugGPIO
 import PlugPOSIX
 import PlugProtocol
-import Synchronization
 
 /// `plugd`: the smart-plug daemon.
 @main
@@ -50,8 +49,7 @@ struct Plugd: ParsableCommand {
         if headless && config == nil { throw ValidationError("--simulate --headless needs --config (for the control socket and timings)") }
     }
 
-    /// The daemon (`Daemon`) runs synchronously on the main thread; only the terminal simulator
-    /// is async.
+    /// The daemon (`Daemon`) and the terminal simulator run the same loop on the main thread.
     mutating func run() throws {
         if let checkConfig {
             let loaded = try Daemon.loadConfig(checkConfig)
@@ -59,15 +57,14 @@ struct Plugd: ParsableCommand {
             return
         }
         if simulate && !headless {
-            let clock = MonotonicClock()
-            try blockOn { [self] in try await simulateInTerminal(clock: clock) }
+            try simulateInTerminal(clock: MonotonicClock())
             return
         }
         try Daemon(configPath: config ?? PlugConfig.defaultPath, stateDir: stateDir, headless: headless).run()
     }
 
     /// `--simulate`: the runtime on a simulated chip, drawn in this terminal, keyboard = button.
-    func simulateInTerminal(clock: MonotonicClock) async throws {
+    func simulateInTerminal(clock: MonotonicClock) throws {
         // The simulator needs no config file; one given with --config supplies timings.
         var timings = PlugTimings(), policy = PowerOnPolicy.last
         if let config { let c = try Daemon.loadConfig(config); timings = c.timings; policy = c.powerOn }
@@ -77,18 +74,6 @@ struct Plugd: ParsableCommand {
         let runtime = try Daemon.start(
             backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
             policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
-        try await TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
-    }
-
-    /// Runs async `body` to completion from synchronous code, rethrowing its error.
-    func blockOn(_ body: @escaping @Sendable () async throws -> Void) throws {
-        let outcome = Mutex<(any Error)?>(nil)
-        let done = Semaphore()
-        Task {
-            do { try await body() } catch { outcome.withLock { $0 = error } }
-            done.signal()
-        }
-        done.wait()
-        if let error = outcome.withLock({ $0 }) { throw error }
+        TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
     }
 }

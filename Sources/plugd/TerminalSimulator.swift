@@ -83,29 +83,47 @@ struct TerminalSimulator {
     /// Between auto-repeats once they flow.
     static let repeatWait: Duration = .milliseconds(200)
 
-    func run(_ runtime: sending PlugRuntime) async throws {
+    /// Runs until Q (or Ctrl-C, Ctrl-D, the end of input, SIGTERM): the daemon's own run loop on
+    /// this thread; a keyboard thread moves the simulated button (its edges reach the loop
+    /// through the line's event descriptor, as on a real chip) and asks the loop to stop; while
+    /// the button is down, a watcher thread redraws the hold time and lets go of a SPACE hold
+    /// whose auto-repeats have stopped.
+    func run(_ runtime: PlugRuntime) {
+        let stop = StopSignals() // before the threads below: they inherit its signal mask
         let saved = Terminal.enterRawMode()
         defer { Terminal.restore(saved) }
-        let (keys, keyInput) = AsyncStream<UInt8>.makeStream()
-        PlugThread.detach(name: "keyboard") {
+        let clock = self.clock, screen = self.screen
+        let holdWatch = Mutex<(lastSpace: MonotonicInstant?, repeats: Int, latched: Bool, done: Bool)>((nil, 0, false, false))
+        PlugThread.detach(name: "keyboard") { [self] in
             var byte: UInt8 = 0
-            while read(STDIN_FILENO, &byte, 1) == 1 { keyInput.yield(byte) }
-            keyInput.finish()
-        }
-        let screen = self.screen, clock = self.clock
-        let loop = Task {
-            await runtime.run(clock: clock) { rt in
-                let status = rt.status(at: clock.now)
-                screen.snapshot.withLock { $0.status = status }
-                screen.render(now: clock.now)
+            keys: while read(STDIN_FILENO, &byte, 1) == 1 {
+                switch byte {
+                case UInt8(ascii: " "):
+                    let first = holdWatch.withLock { w -> Bool in
+                        let first = w.lastSpace == nil
+                        if !first { w.repeats += 1 }
+                        w.lastSpace = clock.now
+                        return first
+                    }
+                    if first { setButton(true) }
+                case UInt8(ascii: "b"), UInt8(ascii: "B"):
+                    let down = holdWatch.withLock { w -> Bool in
+                        w.latched.toggle()
+                        return w.latched
+                    }
+                    setButton(down)
+                case UInt8(ascii: "q"), UInt8(ascii: "Q"), 3, 4:
+                    break keys
+                default:
+                    break
+                }
             }
+            holdWatch.withLock { $0.done = true }
+            stop.request()
         }
-        // While the button is down: redraw the hold time, and release a SPACE hold whose
-        // auto-repeats have stopped.
-        let holdWatch = Mutex<(lastSpace: MonotonicInstant?, repeats: Int, latched: Bool)>((nil, 0, false))
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(50))
+        PlugThread.detach(name: "hold-watch") { [self] in
+            while !holdWatch.withLock({ $0.done }) {
+                usleep(50_000)
                 let now = clock.now
                 let releaseNow = holdWatch.withLock { w -> Bool in
                     guard let last = w.lastSpace else { return false }
@@ -119,35 +137,13 @@ struct TerminalSimulator {
                 if screen.snapshot.withLock({ $0.buttonDown }) != nil { screen.render(now: now) }
             }
         }
-        screen.render(now: clock.now)
-        for await key in keys {
-            switch key {
-            case UInt8(ascii: " "):
-                let first = holdWatch.withLock { w -> Bool in
-                    let first = w.lastSpace == nil
-                    if !first { w.repeats += 1 }
-                    w.lastSpace = clock.now
-                    return first
-                }
-                if first { setButton(true) }
-            case UInt8(ascii: "b"), UInt8(ascii: "B"):
-                let down = holdWatch.withLock { w -> Bool in
-                    w.latched.toggle(); return w.latched
-                }
-                setButton(down)
-            case UInt8(ascii: "q"), UInt8(ascii: "Q"), 3, 4:
-                ticker.cancel()
-                loop.cancel()
-                await loop.value
-                FileDescriptor.standardOutput.write("\r\nplugd: stopped; state kept in \(stateDir)/\r\n")
-                return
-            default:
-                break
-            }
+        runtime.run(inbox: LoopInbox(), stop: stop, clock: clock) { rt, now in
+            let status = rt.status(at: now)
+            screen.snapshot.withLock { $0.status = status }
+            screen.render(now: now)
         }
-        ticker.cancel()
-        loop.cancel()
-        await loop.value
+        holdWatch.withLock { $0.done = true }
+        FileDescriptor.standardOutput.write("\r\nplugd: stopped; state kept in \(stateDir)/\r\n")
     }
 
     private func setButton(_ down: Bool) {

@@ -12,7 +12,7 @@ import Testing
 @testable import PlugDaemon
 
 /// A running plug on the simulated chip (real clock), serving a control socket in a temp dir.
-/// Its run loop is the daemon's own (`runPolling`) on a thread of its own, so tests that keep
+/// Its run loop is the daemon's own (`PlugRuntime.run`) on a thread of its own, so tests that keep
 /// Swift's few cooperative threads busy meanwhile cannot starve it.
 final class ServedPlug: @unchecked Sendable {
     let gpio: SimulatedGPIO
@@ -48,7 +48,7 @@ final class ServedPlug: @unchecked Sendable {
             let signals = StopSignals() // this thread's: it blocks SIGTERM/SIGINT here only
             stopSignals.withLock { $0 = signals }
             started.signal()
-            loopRuntime.runPolling(inbox: inbox, stop: signals, clock: clock)
+            loopRuntime.run(inbox: inbox, stop: signals, clock: clock)
             finished.signal()
         }
         started.wait()

@@ -54,14 +54,7 @@ final class Rig {
     }
 
     /// Advances the clock to `t`, waking the runtime at each deadline on the way, as `run` does.
-    func advance(to t: MonotonicInstant) {
-        while let wake = runtime.nextWake(after: clock.now), wake <= t {
-            clock.advance(to: wake)
-            runtime.handle(.tick, at: wake)
-        }
-        clock.advance(to: t)
-        runtime.handle(.tick, at: t)
-    }
+    func advance(to t: MonotonicInstant) { runtime.advance(from: clock.now, to: t) { clock.advance(to: $0) } }
 
     func advance(by d: Duration) { advance(to: clock.now.advanced(by: d)) }
 
@@ -211,40 +204,6 @@ final class Rig {
         let rig = try Rig(prepare: Rig.registered())
         rig.advance(to: .zero.advanced(by: .seconds(5)))
         #expect(rig.runtime.nextWake(after: rig.clock.now) == nil)
-    }
-}
-
-@Suite struct RunLoopTests {
-    /// The async loop on the manual clock: an edge from the simulated line toggles the relay after
-    /// the debounce, and cancelling flushes the pending write and releases the lines.
-    @Test func runLoopHandlesEdgesTimersAndShutdown() async throws {
-        let rig = try Rig(startRuntime: false)
-        let clock = rig.clock
-        // The loop task owns this runtime alone; the test watches only the lines and the disk.
-        let gpio = rig.gpio, dir = rig.dir
-        let runtime = try PlugRuntime(
-            backend: gpio, wiring: .named(chip: "gpiosim"), store: StateStore(fs: PosixStateFileSystem(directory: dir)),
-            policy: .last, sink: CollectingEventSink(), now: clock.now)
-        let (inputs, commands) = AsyncStream<ControlRequest>.makeStream()
-        let task = Task { await runtime.run(clock: clock, requests: inputs) }
-        func settle() async { for _ in 0..<50 { await Task.yield() } }
-        await settle()
-        rig.gpio.press()
-        // The edge reaches the loop through the stream's reader thread: wait for it in real
-        // time (up to 5 s) while the manual clock passes the debounce.
-        for _ in 0..<2500 where !rig.relay {
-            clock.advance(by: .milliseconds(10))
-            await settle()
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        #expect(rig.relay)
-        commands.yield(ControlRequest(input: .command(.off, source: .control), reply: { _ in }))
-        await settle()
-        #expect(!rig.relay)
-        task.cancel()
-        await task.value
-        #expect(try rig.saved()?.relayOn == false)
-        #expect(!rig.gpio.isHeld(line: "relay"))
     }
 }
 

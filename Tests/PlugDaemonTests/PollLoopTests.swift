@@ -47,7 +47,7 @@ final class LoopRig: @unchecked Sendable {
     func start() {
         Thread.detachNewThread { [self] in
             loopThread.withLock { $0 = pthread_self() }
-            runtime.runPolling(inbox: inbox, stop: stop, clock: clock) { [self] _, _ in passes.add(1, ordering: .relaxed) }
+            runtime.run(inbox: inbox, stop: stop, clock: clock) { [self] _, _ in passes.add(1, ordering: .relaxed) }
             stopped.signal()
         }
     }

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""The terminal simulator (`plugd --simulate`) as a person uses it, on a pseudo-terminal: B pushes
+the button and B again lets go, the screen shows the relay switch and the journal-style events, Q
+quits with the state kept; the next start honours it; SIGTERM stops it as Q does.
+
+    faults/terminal-simulator.py
+Closing line: "N passed, N failed"."""
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plugharness import PLUGD  # noqa: E402
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+results = {"passed": 0, "failed": 0}
+
+
+def check(ok, what):
+    results["passed" if ok else "failed"] += 1
+    print(("PASS " if ok else "FAIL ") + what, flush=True)
+
+
+class Screen:
+    """plugd --simulate on a pseudo-terminal; `text` is everything it drew, escapes removed."""
+
+    def __init__(self, state_dir):
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen([PLUGD, "--simulate", "--state-dir", state_dir], stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+        os.close(slave)
+        self.raw = b""
+
+    @property
+    def text(self):
+        return ANSI.sub(b"", self.raw).decode(errors="replace")
+
+    def read(self, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            r, _, _ = select.select([self.master], [], [], max(0, end - time.monotonic()))
+            if not r:
+                return
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.raw += chunk
+
+    def until(self, pattern, timeout=10):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if re.search(pattern, self.text):
+                return True
+            self.read(0.1)
+        return bool(re.search(pattern, self.text))
+
+    def key(self, k):
+        os.write(self.master, k)
+
+    def exited(self, timeout=10):
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return None
+        self.read(0.2)
+        return code
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="plugd-sim-") as work:
+        state = os.path.join(work, "state")
+        s = Screen(state)
+        check(s.until(r"started: plugd started, relay off"), "the screen shows the start-up event")
+        s.key(b"b")
+        time.sleep(0.3)
+        s.key(b"b")
+        check(s.until(r"relay: Relay on \(button\)"), "B, B: a short press switches the relay on (event shown)")
+        check(s.until(r"relay\s+ON"), "the relay row says ON")
+        s.key(b"q")
+        check(s.exited() == 0, "Q quits with status 0")
+        check("plugd: stopped; state kept in" in s.text, "and says where the state is kept")
+
+        s = Screen(state)
+        check(s.until(r"started: plugd started, relay on"), "the next start restores the relay (power-on policy last)")
+        s.proc.send_signal(signal.SIGTERM)
+        check(s.exited() == 0, "SIGTERM stops it as Q does")
+        check("\x1b[?25h" in s.raw.decode(errors="replace"), "and the cursor is shown again")
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
