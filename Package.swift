@@ -13,7 +13,8 @@
 //   PlugCore    pure logic: button gestures, LED patterns, the plug state machine. No I/O.
 //   PlugGPIO    the GPIO abstraction and an in-memory simulated backend.
 //   CGPIOD      libgpiod's C API (system library, Debian libgpiod-dev).
-//   PlugLibgpiod  the real GPIO backend on libgpiod: the v1 or the v2 API, whichever is installed.
+//   PlugLibgpiod  the real GPIO backend on libgpiod: one skeleton, and an adapter for the v1 or
+//               the v2 API, whichever is installed.
 //   CTOMLDocument toml++ (Debian libtomlplusplus-dev, header-only) behind a small C interface.
 //   PlugConfig  the config file (TOML): parsed by toml++, read through one table of keys (ConfigKeys).
 //   PlugStore   the state directory: atomic writes, reset-pending marker, corrupt files set aside.

@@ -1,214 +1,140 @@
-#if !GPIOD_V2
 #if canImport(Glibc)
 import Glibc
-#endif
-import CGPIOD
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
 #endif
 import PlugCore
 import PlugGPIO
 import PlugPOSIX
-import Synchronization
 
-/// `GPIOBackend` on real GPIO through libgpiod (v1 API, Debian 12's 1.6). Built when the
-/// installed libgpiod is 1.x; `LibgpiodV2Backend.swift` is the same class on the v2 API.
+/// `GPIOBackend` on real GPIO through libgpiod: one skeleton for both of its APIs.
 ///
-/// Chips are found by path, name, label or number (`gpiod_chip_open_lookup`); lines by offset or
-/// by name (`gpiod_chip_find_line`). Outputs are requested with their initial value in the request
-/// and active-low applied by the kernel. The button is requested with its bias and both edges;
-/// the caller polls the line's event fd (`ButtonLine.eventFD`) in its own loop, so there is no
-/// thread and no periodic wake-up, and each edge carries the kernel's `CLOCK_MONOTONIC` timestamp.
+/// This file finds chips (by path, name, number or label) and lines (by offset or name), decides
+/// which output lines share one request, maps a failed request's errno to a clear error, and
+/// falls back to software debouncing when the kernel refuses to debounce. The calls into the
+/// library are in `Libgpiod1.swift` (v1 API: Debian 12's libgpiod 1.6) and `Libgpiod2.swift`
+/// (v2 API, libgpiod 2.x: Debian 13, Raspberry Pi OS on Trixie): the same names (`Libgpiod`,
+/// `LibgpiodOutputGroup`, `LibgpiodButton`) on each API, of which Package.swift builds the one
+/// that matches the installed library. Nobody edits a file to choose.
+///
+/// Outputs are requested with their initial value in the request and active-low applied by the
+/// kernel. The button is requested with its bias and both edges; the caller polls its event
+/// descriptor (`ButtonLine.eventFD`) in its own loop, so there is no thread and no periodic
+/// wake-up, and each edge carries the kernel's `CLOCK_MONOTONIC` timestamp. The relay is
+/// requested through the kernel's uAPI instead (`LibgpiodBackend+Relay.swift`), so systemd can
+/// keep it through a restart.
 public final class LibgpiodBackend: GPIOBackend {
-    /// The v1 API has no kernel debounce: `debounce` is accepted for the v2 backend's sake and
-    /// the plug debounces in software.
-    public init(debounce: Duration? = nil) {}
+    /// The button's debounce period for the kernel to apply; `nil` where the API cannot ask for
+    /// it (v1), and the plug debounces in software.
+    let debounce: Duration?
 
-    /// The libgpiod in use, e.g. "libgpiod 1.6.3 (v1 API)".
-    public static var libraryVersion: String { "libgpiod \(String(cString: gpiod_version_string())) (v1 API)" }
+    /// - Parameter debounce: the button's debounce period, for the kernel to apply (v2 API).
+    public init(debounce: Duration? = nil) {
+        self.debounce = Libgpiod.kernelDebounce ? debounce : nil
+    }
+
+    /// The libgpiod in use, e.g. "libgpiod 2.2 (v2 API)".
+    public static var libraryVersion: String { "libgpiod \(Libgpiod.version) (\(Libgpiod.api) API)" }
+
+    /// The chips in /dev, with their labels.
+    public func chips() -> GPIOChipListing { ChipDirectory.list(probe: Self.probe) }
+
+    /// A chip device's name, label and line count, or the errno of opening it.
+    static func probe(_ path: String) -> Result<GPIOChipInfo, Errno> {
+        switch Libgpiod.openChip(path: path) {
+        case .failure(let e): return .failure(e)
+        case .success(let chip):
+            defer { Libgpiod.close(chip) }
+            return Libgpiod.info(chip)
+        }
+    }
 
     /// The kernel name, device path and offset of `spec`'s line (for `KernelLineRequest`).
     func locate(_ spec: LineSpec) throws -> (chipName: String, chipPath: String, offset: UInt32) {
-        let handle = try LineHandle(spec)
-        defer { handle.close() }
-        let name = String(cString: gpiod_chip_name(handle.chip))
-        return (name, "/dev/" + name, gpiod_line_offset(handle.line))
+        let (chip, info) = try Self.openChip(spec.chip)
+        defer { Libgpiod.close(chip) }
+        return (info.name, "/dev/" + info.name, try Self.offset(of: spec, on: chip, info))
     }
 
-    /// The chips in /dev, with their labels.
-    public func chips() -> GPIOChipListing {
-        ChipDirectory.list { path in
-            guard let chip = gpiod_chip_open(path) else { return .failure(Errno.current) }
-            defer { gpiod_chip_close(chip) }
-            return .success(
-                GPIOChipInfo(
-                    name: String(cString: gpiod_chip_name(chip)),
-                    label: String(cString: gpiod_chip_label(chip)),
-                    lines: Int(gpiod_chip_num_lines(chip))))
-        }
-    }
-
-    /// Lines on one chip with one polarity are requested as one bulk request and set with one
-    /// ioctl, so the LED never shows an in-between colour; otherwise one request per line.
+    /// Lines on one chip are requested together and set with one ioctl, so the LED never shows
+    /// an in-between colour (on the v1 API only lines of one polarity, at most 64); otherwise one
+    /// request per line.
     public func requestOutputs(_ specs: [LineSpec], initial: [Bool], consumer: String) throws -> any OutputGroup {
-        guard let first = specs.first, specs.allSatisfy({ $0.chip == first.chip && $0.activeLow == first.activeLow }),
-            specs.count <= Int(GPIOD_LINE_BULK_MAX_LINES)
+        guard let first = specs.first, specs.count <= Libgpiod.maxLinesPerRequest,
+            specs.allSatisfy({ $0.chip == first.chip && ($0.activeLow == first.activeLow || !Libgpiod.onePolarityPerRequest) })
         else {
             return try requestSeparateOutputs(specs, initial: initial, consumer: consumer)
         }
-        let chip = try LineHandle.openChip(first)
-        var bulk = gpiod_line_bulk()
-        gpiod_line_bulk_init(&bulk)
-        for spec in specs {
-            guard let line = LineHandle.findLine(chip, spec) else {
-                gpiod_chip_close(chip)
-                throw GPIOError.lineNotFound(chip: spec.chip, line: spec.line.description)
-            }
-            gpiod_line_bulk_add(&bulk, line)
+        let (chip, info) = try Self.openChip(first.chip)
+        let offsets: [UInt32]
+        do { offsets = try specs.map { try Self.offset(of: $0, on: chip, info) } } catch {
+            Libgpiod.close(chip)
+            throw error
         }
-        let values = initial.map { Int32($0 ? 1 : 0) }
-        let description = specs.map(\.description).joined(separator: ", ")
-        if gpiod_line_request_bulk_output_flags(&bulk, consumer, Self.flags(activeLow: first.activeLow), values) != 0 {
-            let e = errno
-            gpiod_chip_close(chip)
-            throw Self.requestError(e, description)
-        }
-        return LibgpiodOutputGroup(chip: chip, bulk: bulk, description: description)
+        return try Libgpiod.requestOutputs(chip: chip, offsets: offsets, specs: specs, initial: initial, consumer: consumer)
     }
 
+    /// The button with its bias and both edges, debounced by the kernel if it can; a kernel that
+    /// refuses the debounce setting (before 5.10) gets the request without it.
     public func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine {
-        let handle = try LineHandle(spec)
-        var flags = Self.flags(activeLow: spec.activeLow)
-        switch bias {
-        case .pullUp: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP)
-        case .pullDown: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN)
-        case .disabled: flags |= Int32(GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE)
-        case .asIs: break
-        }
-        if gpiod_line_request_both_edges_events_flags(handle.line, consumer, flags) != 0 {
-            let e = errno
-            handle.close()
-            throw Self.requestError(e, spec)
-        }
-        return try LibgpiodButton(handle: handle, spec: spec)
-    }
-
-    /// The request flags for a line's polarity.
-    static func flags(activeLow: Bool) -> Int32 {
-        activeLow ? Int32(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0
-    }
-}
-
-/// An open chip and one of its lines; closing the chip releases the line.
-final class LineHandle: @unchecked Sendable {
-    let chip: OpaquePointer
-    let line: OpaquePointer
-    private let closed = Atomic<Bool>(false)
-
-    /// Opens the spec's chip by path, name, label or number.
-    static func openChip(_ spec: LineSpec) throws -> OpaquePointer {
-        guard let chip = gpiod_chip_open_lookup(spec.chip) else {
-            switch errno {
-            case EACCES, EPERM: throw GPIOError.permissionDenied("GPIO chip \(spec.chip)")
-            default: throw GPIOError.chipNotFound(spec.chip)
+        func attempt(_ debounce: Duration?) throws -> any ButtonLine {
+            let (chip, info) = try Self.openChip(spec.chip)
+            let offset: UInt32
+            do { offset = try Self.offset(of: spec, on: chip, info) } catch {
+                Libgpiod.close(chip)
+                throw error
             }
+            return try Libgpiod.requestButton(chip: chip, offset: offset, spec: spec, bias: bias, debounce: debounce, consumer: consumer)
         }
-        return chip
-    }
-
-    /// The spec's line on an open chip, by offset or name.
-    static func findLine(_ chip: OpaquePointer, _ spec: LineSpec) -> OpaquePointer? {
-        switch spec.line {
-        case .offset(let o): gpiod_chip_get_line(chip, o)
-        case .name(let n): gpiod_chip_find_line(chip, n)
+        do {
+            return try attempt(debounce)
+        } catch GPIOError.io where debounce != nil {
+            return try attempt(nil)
         }
     }
 
-    init(_ spec: LineSpec) throws {
-        let chip = try Self.openChip(spec)
-        guard let found = Self.findLine(chip, spec) else {
-            gpiod_chip_close(chip)
-            throw GPIOError.lineNotFound(chip: spec.chip, line: spec.line.description)
+    /// Opens a chip by path (`/dev/gpiochip0`), name (`gpiochip0`), number (`0`) or label, as
+    /// v1's `gpiod_chip_open_lookup` did; returns it with its info.
+    static func openChip(_ name: String) throws -> (OpaquePointer, GPIOChipInfo) {
+        let path = name.hasPrefix("/") ? name : UInt(name).map { "/dev/gpiochip\($0)" } ?? "/dev/\(name)"
+        switch Libgpiod.openChip(path: path) {
+        case .success(let chip):
+            switch Libgpiod.info(chip) {
+            case .success(let info): return (chip, info)
+            case .failure(let e):
+                Libgpiod.close(chip)
+                throw GPIOError.io("reading GPIO chip \(name): \(e)")
+            }
+        case .failure(let e) where e.rawValue == EACCES || e.rawValue == EPERM:
+            throw GPIOError.permissionDenied("GPIO chip \(name)")
+        case .failure:
+            break
         }
-        self.chip = chip
-        line = found
+        let listing = ChipDirectory.list(probe: probe)
+        if let found = listing.chips.first(where: { $0.label == name }), case .success(let chip) = Libgpiod.openChip(path: "/dev/" + found.name) {
+            return (chip, found)
+        }
+        let denied = !listing.unreadable.isEmpty && !name.hasPrefix("/")
+        throw denied ? GPIOError.permissionDenied("GPIO chip \(name)") : GPIOError.chipNotFound(name)
     }
 
-    func close() {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        gpiod_line_release(line)
-        gpiod_chip_close(chip)
+    /// The spec's offset on `chip`: checked against the chip's line count, or found by name.
+    static func offset(of spec: LineSpec, on chip: OpaquePointer, _ info: GPIOChipInfo) throws -> UInt32 {
+        let found: UInt32? =
+            switch spec.line {
+            case .offset(let o): Int(o) < info.lines ? o : nil
+            case .name(let n): Libgpiod.offset(named: n, on: chip)
+            }
+        guard let found else { throw GPIOError.lineNotFound(chip: spec.chip, line: spec.line.description) }
+        return found
     }
 
-    var isClosed: Bool { closed.load(ordering: .acquiring) }
-}
+    static func requestError(_ e: Int32, _ spec: LineSpec) -> GPIOError { requestError(e, spec.description) }
 
-/// Lines of one chip requested in bulk: one ioctl sets them all.
-/// `@unchecked Sendable`: the C bulk struct (line pointers) is only touched under `lock`.
-final class LibgpiodOutputGroup: OutputGroup, @unchecked Sendable {
-    private let chip: OpaquePointer
-    private var bulkStorage: gpiod_line_bulk
-    private let lock = Mutex(())
-    private let closed = Atomic<Bool>(false)
-    private let description: String
-
-    init(chip: OpaquePointer, bulk: gpiod_line_bulk, description: String) {
-        self.chip = chip
-        bulkStorage = bulk
-        self.description = description
-    }
-
-    func set(_ values: [Bool]) throws {
-        guard !closed.load(ordering: .acquiring) else { throw GPIOError.io("\(description) was released") }
-        let ints = values.map { Int32($0 ? 1 : 0) }
-        let result = lock.withLock { _ in gpiod_line_set_value_bulk(&bulkStorage, ints) }
-        if result != 0 { throw GPIOError.io("setting \(description): \(Errno.current.description)") }
-    }
-
-    func release() {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        lock.withLock { _ in gpiod_line_release_bulk(&bulkStorage) }
-        gpiod_chip_close(chip)
+    /// The error for a failed line request's errno.
+    static func requestError(_ e: Int32, _ lines: String) -> GPIOError {
+        switch e {
+        case EBUSY: .lineBusy(lines)
+        case EACCES, EPERM: .permissionDenied(lines)
+        default: .io("requesting \(lines): \(Errno(rawValue: e).description)")
+        }
     }
 }
-
-final class LibgpiodButton: ButtonLine, @unchecked Sendable {
-    let handle: LineHandle
-    let spec: LineSpec
-    let eventFD: Int32
-
-    init(handle: LineHandle, spec: LineSpec) throws {
-        self.handle = handle
-        self.spec = spec
-        eventFD = gpiod_line_event_get_fd(handle.line)
-        guard eventFD >= 0 else {
-            let e = errno
-            handle.close()
-            throw GPIOError.io("watching \(spec): \(Errno(rawValue: e).description)")
-        }
-    }
-
-    /// One edge per call (the v1 API reads the line's events one by one); `poll` says readable
-    /// again while more wait.
-    func readEdges() -> [ButtonEdge]? {
-        var event = gpiod_line_event()
-        guard gpiod_line_event_read_fd(eventFD, &event) == 0 else { return nil }
-        let ns = Int64(event.ts.tv_sec) * 1_000_000_000 + Int64(event.ts.tv_nsec)
-        return [
-            ButtonEdge(
-                pressed: event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE),
-                timestamp: MonotonicInstant(nanoseconds: ns))
-        ]
-    }
-
-    func isPressed() throws -> Bool {
-        let v = gpiod_line_get_value(handle.line)
-        guard v >= 0 else { throw GPIOError.io("reading \(spec): \(Errno.current.description)") }
-        return v == 1
-    }
-
-    func release() { handle.close() }
-}
-#endif
