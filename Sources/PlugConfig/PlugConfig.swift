@@ -95,7 +95,7 @@ extension PlugConfig {
     /// The first line that is a table header whose name does not start with a key character or
     /// a quote: `[`, `[ # note`, `[.relay]`, `[[`. toml++ (3.3 and 3.4) does not report these;
     /// it fails an assertion and aborts the process, in release builds too. The config fuzzer
-    /// (faults/corpus.py) found it. So plugd finds such a line first and reports it as a syntax
+    /// (integration/corpus.py) found it. So plugd finds such a line first and reports it as a syntax
     /// error. No config plugd accepts is affected: no key takes an array or a multi-line string,
     /// so in a valid plugd config every line that starts with `[` is a table header.
     static func headerTOMLCannotParse(_ text: String) -> Int? {

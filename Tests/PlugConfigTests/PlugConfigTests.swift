@@ -169,7 +169,7 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         (minimal.replacingOccurrences(of: "blue = 24", with: "blue = 23"), ["bad.toml: led.blue: is the same line as led.green"]),
         ("[relay\nline = 17", ["bad.toml: line 1: "]),
         ("relay.line = 1\nrelay.line = 2\n", ["bad.toml: line 2: "]),
-        // toml++ aborts the process on these instead of reporting them (found by faults/corpus.py)
+        // toml++ aborts the process on these instead of reporting them (found by integration/corpus.py)
         ("[\ngpio]\n", ["bad.toml: line 1: a table header must start with a name, like [relay]"]),
         (minimal + "\n[.state]\n", ["bad.toml: line 9: a table header must start with a name"]),
         ("[[ # note\nrelay]]\n", ["bad.toml: line 1: a table header must start with a name"]),

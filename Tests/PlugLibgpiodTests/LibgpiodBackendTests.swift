@@ -7,7 +7,7 @@ import Testing
 
 /// What can be checked without a GPIO chip. Everything that needs one — requests, edges with
 /// kernel timestamps, busy lines, permissions — runs against gpio-sim in the VM
-/// (`./scripts/test vm`, vm/tests/gpio-integration.sh).
+/// (`./scripts/test vm`, integration/gpio-integration.sh).
 @Suite struct LibgpiodBackendTests {
     @Test func missingChipIsReportedByName() {
         #expect(throws: GPIOError.chipNotFound("gpiochip-plugd-test-missing")) {

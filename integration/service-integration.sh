@@ -5,9 +5,9 @@
 # presses the button through gpio-sim, and checks the relay line, plugctl and the journal.
 # Prints PASS/FAIL per check and "N passed, N failed" last.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."   # the repository
 [ "$(cat /proc/1/comm)" = systemd ] || { echo "needs systemd as PID 1 (VM_INIT=systemd vm/run-in-vm ...)"; exit 2; }
-. vm/tests/lib.sh
+. integration/lib.sh
 release
 
 if [ -n "${PIOS_GPIO_RULES:-}" ]; then
@@ -140,7 +140,6 @@ printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' > /tmp/mosquitto.conf
 mosquitto -c /tmp/mosquitto.conf -d
 printf '[mqtt]\nhost = "127.0.0.1"\n' >> /etc/plugd/plugd.toml
 systemctl start plugd
-mqtt_connected() { grep -q "^mqtt *connected" <<<"$(plugctl status)"; }
 check "plugctl status: mqtt connected" until_true 15 mqtt_connected
 state=$(mosquitto_sub -h 127.0.0.1 -t 'plugd/+/state' -v -C 1 -W 5)
 check "relay state retained on the broker ($state)" grep -q " ON$" <<<"$state"

@@ -1,18 +1,20 @@
 #!/usr/bin/python3
 """Benchmarks, run inside the gpio-sim VM by scripts/bench: plugd and the Python baseline
-(bench/baseline.py) measured the same way in the same run, printed as a Markdown table.
+(integration/bench-baseline.py) measured the same way in the same run, printed as a Markdown table.
 
 For each subject:
   start -> READY   time from exec to READY=1 on $NOTIFY_SOCKET (median of --starts runs)
-  press -> relay   bench/press-latency: gpio-sim pull write to the relay's value change, minus
+  press -> relay   integration/press-latency.c: gpio-sim pull write to the relay's value change, minus
                    the 50 ms debounce, over --presses presses (p50, p99, max)
   CPU / 1000       user+system CPU time of the process over those presses, per 1000 presses
   RSS              VmRSS after the presses
   idle wake-ups    context switches of all the process's threads (sampled every 200 ms) over
                    --idle seconds with the relay on and the LED steady, per minute; plugd also
                    under WatchdogSec=30
+With --compare PLUGD, a second plugd build (say, the one before a change) is measured the same
+way in the same run, as a third column: `./scripts/bench --compare .build-before/release/plugd`.
 Everything runs under QEMU's software emulation (TCG): absolute times are many times a real
-board's; the two subjects are comparable with each other."""
+board's; the subjects are comparable with each other."""
 import argparse
 import glob
 import os
@@ -24,9 +26,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "faults"))
-import plugharness  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+import harness
 DEBOUNCE_US = 50_000
 SYSFS = os.environ["GPIOSIM_SYSFS"]
 NAMES = os.environ["GPIOSIM_LINES"].split(",")
@@ -67,7 +69,7 @@ class Subject:
         """Starts the subject; returns seconds from exec to READY=1. The notification socket
         stays open while it runs, as systemd's does, and its messages are read and dropped."""
         path = os.path.join(self.work, "notify.sock")
-        self.notify = plugharness.NotifySocket(path)
+        self.notify = harness.NotifySocket(path)
         env = dict(os.environ, NOTIFY_SOCKET=path, **(extra_env or {}))
         t0 = time.monotonic()
         self.proc = subprocess.Popen(self.argv, env=env, stdin=subprocess.DEVNULL,
@@ -131,7 +133,7 @@ def measure(subject, args):
         press(1)   # relay on: the LED is solid blue, a steady LED
     r["idle"] = idle_per_minute(pid, args.idle)
     subject.stop()
-    if subject.name == "plugd":
+    if subject.name != "baseline":
         subject.start({"WATCHDOG_USEC": "30000000"})
         r["idle_watchdog"] = idle_per_minute(subject.proc.pid, args.idle)
         subject.stop()
@@ -179,7 +181,8 @@ def main():
     ap.add_argument("--idle", type=float, default=60.0)
     ap.add_argument("--starts", type=int, default=7)
     ap.add_argument("--plugd", default=os.path.join(ROOT, ".build", "release", "plugd"))
-    ap.add_argument("--press-latency", default=PRESS_LATENCY, help="bench/press-latency.c built for this machine")
+    ap.add_argument("--press-latency", default=PRESS_LATENCY, help="integration/press-latency.c built for this machine")
+    ap.add_argument("--compare", metavar="PLUGD", help="another plugd build, measured the same way in the same run (a third column)")
     args = ap.parse_args()
     PRESS_LATENCY = args.press_latency
     work = tempfile.mkdtemp(prefix="plugd-bench-")
@@ -200,33 +203,41 @@ def main():
     # disk: the project directory is shared with the host without caching (9p), where every
     # page of the 29 MB binary that plugd touches would be read from the host again. (Python and
     # its libraries come from the host's root, which the guest caches.)
-    plugd = "/usr/local/libexec/plugd-bench/plugd"
-    os.makedirs(os.path.dirname(plugd), exist_ok=True)
-    for name in ("plugd", "plugctl"):
-        shutil.copy2(os.path.join(os.path.dirname(args.plugd), name), os.path.join(os.path.dirname(plugd), name))
+    def installed(build, folder):
+        path = f"/usr/local/libexec/{folder}/plugd"
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        for name in ("plugd", "plugctl"):
+            shutil.copy2(os.path.join(os.path.dirname(build), name), os.path.join(os.path.dirname(path), name))
+        return path
+
+    plugd = installed(args.plugd, "plugd-bench")
     subjects = [
         Subject("plugd", [plugd, "--config", config, "--state-dir", state], work),
-        Subject("baseline", ["/usr/bin/python3", os.path.join(ROOT, "bench", "baseline.py"), os.environ["GPIOSIM_CHIP"]], work),
+        Subject("baseline", ["/usr/bin/python3", os.path.join(HERE, "bench-baseline.py"), os.environ["GPIOSIM_CHIP"]], work),
     ]
+    if args.compare:
+        other = installed(args.compare, "plugd-bench-compare")
+        subjects.append(Subject("compare", [other, "--config", config, "--state-dir", state], work))
     results = {}
     for s in subjects:
         print(f"bench: measuring {s.name} ...", file=sys.stderr, flush=True)
         results[s.name] = measure(s, args)
-    p, b = results["plugd"], results["baseline"]
+    names = {"plugd": "plugd", "baseline": "Python baseline", "compare": f"plugd ({args.compare})"}
+    cols = [results[n] for n in names if n in results]
     print(f"\n{os.uname().machine}, kernel {os.uname().release}, QEMU TCG, {os.cpu_count()} vCPUs; {args.presses} presses, "
           f"{args.idle:.0f} s idle, median of {args.starts} starts\n")
-    print("| figure | plugd | Python baseline |")
-    print("|---|---:|---:|")
-    print(f"| press -> relay latency p50 (minus 50 ms debounce) | {p['p50']:.2f} ms | {b['p50']:.2f} ms |")
-    print(f"| press -> relay latency p99 | {p['p99']:.2f} ms | {b['p99']:.2f} ms |")
-    print(f"| press -> relay latency min / max | {p['min']:.2f} / {p['max']:.2f} ms | {b['min']:.2f} / {b['max']:.2f} ms |")
-    print(f"| idle wake-ups per minute, LED steady | {p['idle']:.1f} | {b['idle']:.1f} |")
-    print(f"| idle wake-ups per minute under WatchdogSec=30 | {p['idle_watchdog']:.1f} | n/a |")
-    print(f"| idle wake-ups per minute, MQTT connected (keepalive 60 s) | {p['idle_mqtt']:.1f} | n/a |")
-    print(f"| RSS after the presses | {p['rss']:.1f} MiB | {b['rss']:.1f} MiB |")
-    print(f"| CPU time per 1000 presses | {p['cpu_per_1000']:.2f} s | {b['cpu_per_1000']:.2f} s |")
-    print(f"| start -> READY=1 | {p['ready']:.2f} s | {b['ready']:.2f} s |")
+    print("| figure | " + " | ".join(names[n] for n in names if n in results) + " |")
+    print("|---|" + "---:|" * len(cols))
 
+    def row(label, cell):
+        print(f"| {label} | " + " | ".join(cell(r) for r in cols) + " |")
 
-if __name__ == "__main__":
-    main()
+    row("press -> relay latency p50 (minus 50 ms debounce)", lambda r: f"{r['p50']:.2f} ms")
+    row("press -> relay latency p99", lambda r: f"{r['p99']:.2f} ms")
+    row("press -> relay latency min / max", lambda r: f"{r['min']:.2f} / {r['max']:.2f} ms")
+    row("idle wake-ups per minute, LED steady", lambda r: f"{r['idle']:.1f}")
+    row("idle wake-ups per minute under WatchdogSec=30", lambda r: "n/a" if r.get("idle_watchdog") is None else f"{r['idle_watchdog']:.1f}")
+    row("idle wake-ups per minute, MQTT connected (keepalive 60 s)", lambda r: "n/a" if r.get("idle_mqtt") is None else f"{r['idle_mqtt']:.1f}")
+    row("RSS after the presses", lambda r: f"{r['rss']:.1f} MiB")
+    row("CPU time per 1000 presses", lambda r: f"{r['cpu_per_1000']:.2f} s")
+    row("start -> READY=1", lambda r: f"{r['ready']:.2f} s")

@@ -7,46 +7,12 @@ set -u
 PLUGD=${PLUGD:-$PWD/.build/debug/plugd}
 [ -n "${GPIOSIM_CHIP:-}" ] || { echo "no gpio-sim chip (run me through vm/run-in-vm)"; exit 2; }
 [ -x "$PLUGD" ] || { echo "no plugd binary at $PLUGD"; exit 2; }
-. "$(dirname "$0")/lib.sh"   # PASS/FAIL counting, offset(); the finer helpers below replace its others
+. "$(dirname "$0")/lib.sh"   # (this suite runs from wherever it is started)
 
-# Line values read with bash builtins (no process per read). The three LED lines are three files,
-# read one after another: a colour change between two reads would mix the old colour with the
-# new one (off -> orange read as green). plugd sets the three lines in one ioctl, so a reading is
-# taken only when two reads in a row agree.
-V_RELAY=$GPIOSIM_SYSFS/sim_gpio$(offset relay)/value
-V_R=$GPIOSIM_SYSFS/sim_gpio$(offset led_r)/value
-V_G=$GPIOSIM_SYSFS/sim_gpio$(offset led_g)/value
-V_B=$GPIOSIM_SYSFS/sim_gpio$(offset led_b)/value
-PULL=$GPIOSIM_SYSFS/sim_gpio$(offset button)/pull
-relay() { local v; read -r v < "$V_RELAY"; echo "$v"; }
-led_into() { local r g b prev=x
-  while :; do
-    read -r r < "$V_R"; read -r g < "$V_G"; read -r b < "$V_B"
-    [ "$r$g$b" = "$prev" ] && break
-    prev=$r$g$b
-  done
-  printf -v "$1" '%s' "$prev"; }
-led()   { local v; led_into v; echo "$v"; }
-press()   { echo pull-down > "$PULL"; }
-release() { echo pull-up > "$PULL"; }
-# Timing loops fork nothing (under emulation a fork can take longer than an LED phase): the clock
-# is bash's $EPOCHREALTIME and the sleep a read with a timeout on a FIFO nobody writes to.
-NAP=$(mktemp -u); mkfifo "$NAP"; exec 9<>"$NAP"; rm "$NAP"
-nap() { read -r -t "$1" -u 9; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $(( t / 1000 )); }
-until_true() { # until_true SECONDS COMMAND...: poll every 20 ms
-  local limit=$1; shift; local t0; t0=$(now_ms)
-  while ! "$@"; do
-    (( $(now_ms) - t0 > limit * 1000 )) && return 1
-    nap 0.02
-  done
-  return 0   # (a while loop returns its body's last status: the nap's timeout)
-}
+until_step=0.02   # LED phases are watched: poll every 20 ms
 # click: a finger's short press — 300 ms down, then up, then the 50 ms debounce allowed to pass
 # (a release and a new press closer than the debounce are one bouncing press, rightly)
 click() { press; nap 0.3; release; nap 0.15; }
-led_is()   { [ "$(led)" = "$1" ]; }
-relay_is() { [ "$(relay)" = "$1" ]; }
 # sample_led MILLISECONDS: the distinct LED values seen, sorted, space-separated
 sample_led() { local t0 n=0 v; t0=$(now_ms); local -A seen=()
   while (( $(now_ms) - t0 < $1 )); do led_into v; seen[$v]=1; n=$((n + 1)); nap 0.01; done

@@ -8,9 +8,9 @@
 # RELAY_HELD_ROUNDS (default 20) events of each kind with the relay on, as many with it off.
 # Prints PASS/FAIL per check and "N passed, N failed" last.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."   # the repository
 [ "$(cat /proc/1/comm)" = systemd ] || { echo "needs systemd as PID 1 (VM_INIT=systemd vm/run-in-vm ...)"; exit 2; }
-. vm/tests/lib.sh
+. integration/lib.sh
 release
 rounds=${RELAY_HELD_ROUNDS:-20}
 
@@ -29,17 +29,15 @@ install -d -o plugd -g plugd -m 0700 /var/lib/plugd
 printf '{"identity":"11111111-2222-3333-4444-555555555555","name":"vm","registered":true,"relayOn":false,"version":1}\n' \
   > /var/lib/plugd/state.json
 chown plugd:plugd /var/lib/plugd/state.json; chmod 0600 /var/lib/plugd/state.json
-cc -O2 -o /tmp/relay-sampler vm/tests/relay-sampler.c || { bad "relay-sampler builds"; finish; exit 1; }
+cc -O2 -o /tmp/relay-sampler integration/relay-sampler.c || { bad "relay-sampler builds"; finish; exit 1; }
 value=$GPIOSIM_SYSFS/sim_gpio$(offset relay)/value
 check "the unit keeps one descriptor ($(systemctl show -p FileDescriptorStoreMax --value plugd))" \
   [ "$(systemctl show -p FileDescriptorStoreMax --value plugd)" = 1 ]
 systemctl start plugd
 check "started" systemctl is-active --quiet plugd
 
-main_pid() { systemctl show -p MainPID --value plugd; }
 # up OLD_PID: a new plugd is running, READY=1 sent (active) and answering plugctl.
 up() { local p; p=$(main_pid); [ "$p" != 0 ] && [ "$p" != "$1" ] && systemctl is-active --quiet plugd && plugctl status > /dev/null 2>&1; }
-led() { local c=""; for l in led_r led_g led_b; do c+=$(cat "$GPIOSIM_SYSFS/sim_gpio$(offset $l)/value"); done; echo "$c"; }
 # The LED of a registered plug in normal mode: solid blue with the relay on, off with it off.
 led_matches() { [ "$(led)" = "00$(cat "$value")" ]; }
 
@@ -149,7 +147,6 @@ printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' > /tmp/mosquitto.conf
 mosquitto -c /tmp/mosquitto.conf -d
 printf '[mqtt]\nhost = "127.0.0.1"\n' >> /etc/plugd/plugd.toml
 old=$(main_pid); systemctl reset-failed plugd; systemctl restart plugd; until_true 30 up "$old"
-mqtt_connected() { grep -q "^mqtt *connected" <<<"$(plugctl status)"; }
 until_true 30 mqtt_connected
 state_topic=$(mosquitto_sub -h 127.0.0.1 -t 'plugd/+/state' -v -C 1 -W 10 | cut -d' ' -f1)
 sleep 3.1   # an empty window

@@ -4,24 +4,20 @@
 for plugd's `state`; the time from the publish to the state's arrival, over --commands commands
 (each waits for the last one's state; the relay flood guard is off so none is held back).
 
-  mqtt/round-trip.py [--commands 200] [--broker-nodelay]   PLUGD_BIN=DIR picks the build
+  integration/mqtt-round-trip.py [--commands 200] [--broker-nodelay]   PLUGD_BIN=DIR picks the build
                                                            (default .build/debug)
 --broker-nodelay sets mosquitto's own `set_tcp_nodelay true`: without it (mosquitto's default) the
 broker holds a small message back while its previous one to the same client is not yet
 acknowledged (Nagle's algorithm against the client's delayed ACK), whatever plugd does.
 """
 import argparse
-import os
 import socket
 import statistics
 import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
-from mqttharness import Client, mqtt_config, start_broker, topics, wait_for  # noqa: E402
-from plugharness import Plug  # noqa: E402
+from harness import Client, Plug, mqtt_config, start_broker, topics, wait_for
 
 
 def main():

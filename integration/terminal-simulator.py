@@ -3,7 +3,7 @@
 the button and B again lets go, the screen shows the relay switch and the journal-style events, Q
 quits with the state kept; the next start honours it; SIGTERM stops it as Q does.
 
-    faults/terminal-simulator.py
+    integration/terminal-simulator.py
 Closing line: "N passed, N failed"."""
 import os
 import pty
@@ -11,20 +11,12 @@ import re
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plugharness import PLUGD  # noqa: E402
+from harness import PLUGD, check, finish
 
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
-results = {"passed": 0, "failed": 0}
-
-
-def check(ok, what):
-    results["passed" if ok else "failed"] += 1
-    print(("PASS " if ok else "FAIL ") + what, flush=True)
 
 
 class Screen:
@@ -76,27 +68,26 @@ class Screen:
 
 
 def main():
-    with tempfile.TemporaryDirectory(prefix="plugd-sim-") as work:
-        state = os.path.join(work, "state")
-        s = Screen(state)
-        check(s.until(r"started: plugd started, relay off"), "the screen shows the start-up event")
-        s.key(b"b")
-        time.sleep(0.3)
-        s.key(b"b")
-        check(s.until(r"relay: Relay on \(button\)"), "B, B: a short press switches the relay on (event shown)")
-        check(s.until(r"relay\s+ON"), "the relay row says ON")
-        s.key(b"q")
-        check(s.exited() == 0, "Q quits with status 0")
-        check("plugd: stopped; state kept in" in s.text, "and says where the state is kept")
+    work = tempfile.mkdtemp(prefix="plugd-sim-")
+    state = os.path.join(work, "state")
+    s = Screen(state)
+    check("the screen shows the start-up event", s.until(r"started: plugd started, relay off"))
+    s.key(b"b")
+    time.sleep(0.3)
+    s.key(b"b")
+    check("B, B: a short press switches the relay on (event shown)", s.until(r"relay: Relay on \(button\)"))
+    check("the relay row says ON", s.until(r"relay\s+ON"))
+    s.key(b"q")
+    check("Q quits with status 0", s.exited() == 0)
+    check("and says where the state is kept", "plugd: stopped; state kept in" in s.text)
 
-        s = Screen(state)
-        check(s.until(r"started: plugd started, relay on"), "the next start restores the relay (power-on policy last)")
-        s.proc.send_signal(signal.SIGTERM)
-        check(s.exited() == 0, "SIGTERM stops it as Q does")
-        check("\x1b[?25h" in s.raw.decode(errors="replace"), "and the cursor is shown again")
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    s = Screen(state)
+    check("the next start restores the relay (power-on policy last)", s.until(r"started: plugd started, relay on"))
+    s.proc.send_signal(signal.SIGTERM)
+    check("SIGTERM stops it as Q does", s.exited() == 0)
+    check("and the cursor is shown again", "\x1b[?25h" in s.raw.decode(errors="replace"))
+    finish(work)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

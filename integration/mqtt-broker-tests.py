@@ -3,7 +3,7 @@
 (free ports, its own config, killed at the end), and the real plugd binary headless on the
 simulated chip (`plugd --simulate --headless`). The test side talks MQTT with paho-mqtt.
 
-    mqtt/broker-tests.py
+    integration/mqtt-broker-tests.py
 
 Checks: the retained state, availability and Home Assistant discovery payloads; command round
 trips (ON, OFF, TOGGLE, identify) with their source in the log; a retained command never moves
@@ -15,14 +15,10 @@ down at that moment; TLS with a password file, and a wrong password.
 Prints one line per check and a closing line "N passed, N failed"; exits 1 if any failed."""
 import json
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mqttharness import Broker, Client, Plug, check, finish, mqtt_config, retained, start_broker, topics, wait_for  # noqa: E402
+from harness import Broker, Client, Plug, check, finish, mqtt_config, retained, start_broker, topics, wait_for
 
 
 def main():

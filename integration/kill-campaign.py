@@ -5,7 +5,7 @@ at a random instant while it carries out a state write (on/off/toggle/setup) or 
 intact (no corrupt file set aside, no temp file or reset marker left) and must be either the
 state before the command or the state after it; a command that was acknowledged must not be lost.
 
-    faults/kill-campaign.py [--kills 1000] [--seed N]
+    integration/kill-campaign.py [--kills 1000] [--seed N]
 
 Prints what it counted and a closing line "N passed, N failed" (one check per kill)."""
 import argparse
@@ -17,8 +17,7 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plugharness import Plug, request  # noqa: E402
+from harness import Plug, request
 
 WRITE_OPS = ["on", "off", "toggle", "setup"]
 RESET_OPS = ["factory-reset", "deregister"]

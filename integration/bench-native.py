@@ -4,9 +4,9 @@ memory is (RSS by mapping, from /proc/PID/smaps), start -> READY=1, and CPU per 
 Quick and repeatable enough to compare two builds in one run; the figures that compare plugd
 with the Python baseline come from ./scripts/bench (the VM, gpio-sim).
 
-  bench/native.py [--plugd PATH] [--presses 200] [--starts 5] [--maps]
-  bench/native.py --plugd A --plugd B ...   (each measured in turn, starts interleaved)
-  bench/native.py --callgrind [--presses 200]   instructions per start and per press (valgrind's
+  integration/bench-native.py [--plugd PATH] [--presses 200] [--starts 5] [--maps]
+  integration/bench-native.py --plugd A --plugd B ...   (each measured in turn, starts interleaved)
+  integration/bench-native.py --callgrind [--presses 200]   instructions per start and per press (valgrind's
                                                callgrind: exact counts, whatever the machine is
                                                doing), and the functions that cost the most
 """
@@ -22,8 +22,7 @@ import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
-import plugharness  # noqa: E402
+import harness
 
 
 def smaps_by_mapping(pid):
@@ -51,11 +50,11 @@ class Run:
         self.sock = os.path.join(work, "control.sock")
         self.config = os.path.join(work, "plugd.toml")
         with open(self.config, "w") as f:
-            f.write(plugharness.headless_config(self.sock).replace("write_delay_ms = 0", "write_delay_ms = 1000"))
+            f.write(harness.headless_config(self.sock).replace("write_delay_ms = 0", "write_delay_ms = 1000"))
 
     def start(self, wrapper=(), journal=False):
         notify = os.path.join(self.work, "notify.sock")
-        self.notify = plugharness.NotifySocket(notify, timeout=120)
+        self.notify = harness.NotifySocket(notify, timeout=120)
         env = dict(os.environ, NOTIFY_SOCKET=notify)
         log = os.path.join(self.work, "plugd.log")
         open(log, "ab").close()
@@ -71,7 +70,7 @@ class Run:
 
     def press(self, n, hold=0.06):
         """n presses (held `hold` seconds, as long apart), then waits for the last toggle to be seen."""
-        before = plugharness.request(self.sock, {"command": "status"})["status"]["relay"]
+        before = harness.request(self.sock, {"command": "status"})["status"]["relay"]
         for i in range(n):
             for line in (b"press\n", b"release\n"):
                 self.proc.stdin.write(line)
@@ -79,7 +78,7 @@ class Run:
                 time.sleep(hold)
         want = before if n % 2 == 0 else not before
         deadline = time.monotonic() + 60
-        while plugharness.request(self.sock, {"command": "status"})["status"]["relay"] != want:
+        while harness.request(self.sock, {"command": "status"})["status"]["relay"] != want:
             if time.monotonic() > deadline:
                 raise RuntimeError("the presses were not all seen")
             time.sleep(0.01)
@@ -197,7 +196,7 @@ def main():
     ap.add_argument("--callgrind", action="store_true", help="instructions per start and per press")
     ap.add_argument("--journal", action="store_true", help="with --callgrind: log to a journal socket, as under systemd")
     a = ap.parse_args()
-    plugds = a.plugd or [plugharness.PLUGD]
+    plugds = a.plugd or [harness.PLUGD]
     if a.callgrind:
         for p in plugds:
             with tempfile.TemporaryDirectory(prefix="plugd-callgrind-") as tmp:

@@ -6,13 +6,12 @@
 #   PLUGD_DEB=dist/plugd_<v1>_amd64.deb PLUGD_DEB_NEXT=dist/plugd_<v2>_amd64.deb
 # Prints PASS/FAIL per check and "N passed, N failed" last.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."   # the repository
 [ "$(cat /proc/1/comm)" = systemd ] || { echo "needs systemd as PID 1 (VM_INIT=systemd vm/run-in-vm ...)"; exit 2; }
-. vm/tests/lib.sh
+. integration/lib.sh
 release
 v1=$(dpkg-deb -f "$PLUGD_DEB" Version) v2=$(dpkg-deb -f "$PLUGD_DEB_NEXT" Version)
 identity() { plugctl status | sed -n 's/^identity *//p'; }
-main_pid() { systemctl show -p MainPID --value plugd; }
 
 echo "== install $v1 ($(. /etc/os-release; echo "$PRETTY_NAME"), systemd $(systemctl --version | sed -n '1s/systemd \([0-9]*\).*/\1/p'))"
 out=$(dpkg -i "$PLUGD_DEB" 2>&1)

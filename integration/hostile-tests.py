@@ -2,9 +2,9 @@
 """plugd against hostile and careless input, with a real mosquitto on 127.0.0.1 and the real
 plugd and plugctl binaries (PLUGD_BIN, default .build/debug), headless on the simulated chip.
 
-    mqtt/hostile-tests.py            the checks
-    mqtt/hostile-tests.py --figures  the checks, then the figures docs/benchmarks.md quotes
-    mqtt/hostile-tests.py --only oversized,flood   some sections: oversized, clones, flood,
+    integration/hostile-tests.py            the checks
+    integration/hostile-tests.py --figures  the checks, then the figures docs/benchmarks.md quotes
+    integration/hostile-tests.py --only oversized,flood   some sections: oversized, clones, flood,
                                      online, v311, config, sigpipe
 
 Checks: a 64 MiB MQTT message on each subscribed topic costs no memory and moves nothing, a
@@ -26,9 +26,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mqttharness import Client, Plug, check, finish, mqtt_config, start_broker, topics, wait_for  # noqa: E402
-from plugharness import BIN, PLUGD, request  # noqa: E402
+from harness import BIN, PLUGD, Client, Plug, check, finish, mqtt_config, request, start_broker, topics, wait_for
 
 PLUGCTL = os.path.join(BIN, "plugctl")
 figures = {}

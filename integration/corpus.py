@@ -3,17 +3,17 @@
 gets a clear error, and nothing crashes.
 
 Config files (`plugd --check-config FILE`):
-  - faults/corpus/config/KEY__what.toml: must exit 78 with every stderr line "plugd: FILE: ..."
+  - integration/corpus/config/KEY__what.toml: must exit 78 with every stderr line "plugd: FILE: ..."
     and name KEY (`line-N` means the TOML parser's "line N").
   - generated: odd files (empty, binary, NUL bytes, a BOM, a 1 MiB line, a directory, a missing
     path) and --mutations random byte-level mutations of config/plugd.toml: exit 0 or 78 only
     (never a signal), and on 78 every line is "plugd: FILE: ...".
 Control requests (to a running `plugd --simulate --headless`, one connection each):
-  - faults/corpus/control/err-*.req must get {"ok":false,"error":...}; ok-*.req {"ok":true};
+  - integration/corpus/control/err-*.req must get {"ok":false,"error":...}; ok-*.req {"ok":true};
   - generated: mutations of valid requests and random bytes: one JSON reply line, ok or error.
   After every request the daemon must still be running and answer `status`.
 
-    faults/corpus.py [--mutations 400] [--seed N]
+    integration/corpus.py [--mutations 400] [--seed N]
 Closing line: "N passed, N failed" (one check per input)."""
 import argparse
 import json
@@ -24,8 +24,7 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plugharness import PLUGD, ROOT, Plug, exchange, request  # noqa: E402
+from harness import PLUGD, ROOT, Plug, exchange, request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 results = {"passed": 0, "failed": 0}
