@@ -241,3 +241,7 @@ def main():
     row("RSS after the presses", lambda r: f"{r['rss']:.1f} MiB")
     row("CPU time per 1000 presses", lambda r: f"{r['cpu_per_1000']:.2f} s")
     row("start -> READY=1", lambda r: f"{r['ready']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -187,12 +187,89 @@ def functions(annotated):
     return out
 
 
+def swift_module(symbol):
+    """The module a symbol's code belongs to, from its name: Swift's mangling ($s + length +
+    module; $ss is the standard library), C++ (toml++ and the Swift runtime), C."""
+    if symbol.startswith("$ss") or symbol.startswith("$sS"):
+        return "Swift (stdlib)"
+    m = re.match(r"\$s(\d+)", symbol)
+    if m:
+        n = int(m.group(1))
+        start = 2 + len(m.group(1))
+        return symbol[start:start + n]
+    if symbol.startswith("_ZN4toml") or "toml" in symbol:
+        return "toml++ (C++)"
+    if symbol.startswith(("swift_", "_ZN5swift", "_swift")):
+        return "Swift runtime"
+    if symbol.startswith("_Z"):
+        return "other C++"
+    return "C and other"
+
+
+def resident_code(pid, binary):
+    """{group: resident KiB} of the executable's own mapping: every page present in the process's
+    page table (/proc/PID/pagemap), each attributed to the module whose symbols cover most of it,
+    or to its section (.rodata, .eh_frame ...) where no symbol does."""
+    import bisect
+    import struct
+
+    real = os.path.realpath(binary)
+    base = None
+    ranges = []
+    for line in open(f"/proc/{pid}/maps"):
+        parts = line.split()
+        if len(parts) > 5 and os.path.realpath(parts[5]) == real:
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            off = int(parts[2], 16)
+            if off == 0:
+                base = lo
+            ranges.append((lo, hi))
+    sections = []
+    for line in subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True).stdout.splitlines():
+        m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", line)
+        if m and int(m.group(2), 16):
+            sections.append((int(m.group(2), 16), int(m.group(2), 16) + int(m.group(3), 16), m.group(1)))
+    symbols = []
+    nm = subprocess.run(["nm", "-S", "--defined-only", binary], capture_output=True, text=True).stdout
+    for line in nm.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tTrRdDbBwWvV":
+            symbols.append((int(parts[0], 16), int(parts[1], 16), swift_module(parts[3])))
+    symbols.sort()
+    starts = [s[0] for s in symbols]
+    out = collections.Counter()
+    page = os.sysconf("SC_PAGE_SIZE")
+    with open(f"/proc/{pid}/pagemap", "rb") as pm:
+        for lo, hi in ranges:
+            for addr in range(lo, hi, page):
+                pm.seek(addr // page * 8)
+                entry = struct.unpack("<Q", pm.read(8))[0]
+                if not entry >> 63 & 1:
+                    continue
+                v0 = addr - base
+                cover = collections.Counter()
+                i = max(0, bisect.bisect_right(starts, v0) - 1)
+                while i < len(symbols) and symbols[i][0] < v0 + page:
+                    a, size, group = symbols[i]
+                    overlap = min(a + size, v0 + page) - max(a, v0)
+                    if overlap > 0:
+                        cover[group] += overlap
+                    i += 1
+                if cover:
+                    out[cover.most_common(1)[0][0]] += page // 1024
+                else:
+                    name = next((n for a, b, n in sections if a <= v0 < b), "(headers, relocations)")
+                    out[name] += page // 1024
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--plugd", action="append")
     ap.add_argument("--presses", type=int, default=200)
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--maps", action="store_true", help="RSS of every mapping, not only the largest")
+    ap.add_argument("--code", action="store_true", help="plugd's own mapping's resident pages by module (Swift, toml++, ...)")
     ap.add_argument("--callgrind", action="store_true", help="instructions per start and per press")
     ap.add_argument("--journal", action="store_true", help="with --callgrind: log to a journal socket, as under systemd")
     a = ap.parse_args()
@@ -221,15 +298,20 @@ def main():
             cpu = (cpu_s(r.proc.pid) - c0) * 1000 / a.presses
             maps = smaps_by_mapping(r.proc.pid)
             rss = sum(maps.values())
+            code = resident_code(r.proc.pid, r.plugd) if a.code else None
             r.stop()
-            results[r.plugd] = (statistics.median(starts[r.plugd]), cpu, rss, maps)
-    for p, (start, cpu, rss, maps) in results.items():
+            results[r.plugd] = (statistics.median(starts[r.plugd]), cpu, rss, maps, code)
+    for p, (start, cpu, rss, maps, code) in results.items():
         size = os.path.getsize(p)
         print(f"{p}: {size / 1e6:.1f} MB on disk")
         print(f"  start -> READY=1 median {start * 1000:.1f} ms; CPU per 1000 presses {cpu:.2f} s; RSS {rss / 1024:.1f} MiB")
         shown = maps.most_common() if a.maps else maps.most_common(12)
         for name, kib in shown:
             if kib:
+                print(f"    {kib:7d} KiB  {name}")
+        if code:
+            print(f"  {os.path.basename(p)}'s own mapping, resident, by what the pages hold ({sum(code.values())} KiB):")
+            for name, kib in code.most_common():
                 print(f"    {kib:7d} KiB  {name}")
 
 
