@@ -63,12 +63,7 @@ public final class LibgpiodBackend: GPIOBackend {
         else {
             return try requestSeparateOutputs(specs, initial: initial, consumer: consumer)
         }
-        let (chip, info) = try Self.openChip(first.chip)
-        let offsets: [UInt32]
-        do { offsets = try specs.map { try Self.offset(of: $0, on: chip, info) } } catch {
-            Libgpiod.close(chip)
-            throw error
-        }
+        let (chip, offsets) = try Self.openChip(for: specs)
         return try Libgpiod.requestOutputs(chip: chip, offsets: offsets, specs: specs, initial: initial, consumer: consumer)
     }
 
@@ -76,13 +71,8 @@ public final class LibgpiodBackend: GPIOBackend {
     /// refuses the debounce setting (before 5.10) gets the request without it.
     public func requestButton(_ spec: LineSpec, bias: Bias, consumer: String) throws -> any ButtonLine {
         func attempt(_ debounce: Duration?) throws -> any ButtonLine {
-            let (chip, info) = try Self.openChip(spec.chip)
-            let offset: UInt32
-            do { offset = try Self.offset(of: spec, on: chip, info) } catch {
-                Libgpiod.close(chip)
-                throw error
-            }
-            return try Libgpiod.requestButton(chip: chip, offset: offset, spec: spec, bias: bias, debounce: debounce, consumer: consumer)
+            let (chip, offsets) = try Self.openChip(for: [spec])
+            return try Libgpiod.requestButton(chip: chip, offset: offsets[0], spec: spec, bias: bias, debounce: debounce, consumer: consumer)
         }
         do {
             return try attempt(debounce)
@@ -114,6 +104,16 @@ public final class LibgpiodBackend: GPIOBackend {
         }
         let denied = !listing.unreadable.isEmpty && !name.hasPrefix("/")
         throw denied ? GPIOError.permissionDenied("GPIO chip \(name)") : GPIOError.chipNotFound(name)
+    }
+
+    /// The chip of `specs` (all on one chip) opened, and their lines' offsets on it; the chip is
+    /// closed again if a line is not there.
+    static func openChip(for specs: [LineSpec]) throws -> (OpaquePointer, [UInt32]) {
+        let (chip, info) = try openChip(specs[0].chip)
+        do { return (chip, try specs.map { try offset(of: $0, on: chip, info) }) } catch {
+            Libgpiod.close(chip)
+            throw error
+        }
     }
 
     /// The spec's offset on `chip`: checked against the chip's line count, or found by name.
