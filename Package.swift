@@ -23,7 +23,8 @@
 //                 journal: native entries (libsystemd) or <N> lines on stderr, and the board's
 //                 identity the state is bound to.
 //   PlugMQTT    the MQTT conversation as pure logic: topics, Home Assistant discovery, commands, backoff.
-//   CMosquitto  libmosquitto's C API (system library, Debian libmosquitto-dev).
+//   CMosquitto  libmosquitto's C API (Debian libmosquitto-dev's header), the library opened with
+//               dlopen only when [mqtt] is set: a plug without MQTT never maps it or libssl.
 //   PlugMosquitto the MQTT client on libmosquitto, on its own thread (the edge).
 //   PlugDaemon  the runtime that wires core + GPIO + state + clock together (the edges).
 //   plugd       the daemon executable (`plugd --simulate` runs it on the simulated backend).
@@ -91,7 +92,7 @@ let package = Package(
             dependencies: ["CSystemd", "PlugCore", "PlugGPIO", "PlugPOSIX"]
         ),
         .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
-        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .target(name: "CMosquitto"),
         .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore", "PlugPOSIX"]),
         .target(name: "CTOMLDocument"),
         .target(name: "PlugConfig", dependencies: ["CTOMLDocument", "PlugCore", "PlugGPIO", "PlugMQTT", "PlugPOSIX"]),
@@ -132,6 +133,7 @@ let package = Package(
             ]),
         .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore", "PlugPOSIX"]),
         .testTarget(name: "PlugPOSIXTests", dependencies: ["PlugPOSIX"]),
+        .testTarget(name: "PlugMosquittoTests", dependencies: ["PlugMosquitto", "CMosquitto"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -101,8 +101,10 @@ class NotifySocket:
 class Plug:
     """One plugd process on a simulated chip, with its own state directory and socket."""
 
-    def __init__(self, workdir, extra_config=""):
+    def __init__(self, workdir, extra_config="", wrapper=()):
+        """`wrapper`: a command that execs plugd (its arguments follow), e.g. an unshare."""
         self.workdir = workdir
+        self.wrapper = list(wrapper)
         self.state_dir = os.path.join(workdir, "state")
         self.socket = os.path.join(workdir, "control.sock")
         self.config = os.path.join(workdir, "plugd.toml")
@@ -117,7 +119,7 @@ class Plug:
             os.unlink(self.socket)  # a kill -9 leaves it behind; plugd replaces it anyway
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [PLUGD, "--simulate", "--headless", "--config", self.config, "--state-dir", self.state_dir],
+            self.wrapper + [PLUGD, "--simulate", "--headless", "--config", self.config, "--state-dir", self.state_dir],
             stdin=subprocess.PIPE, stdout=logf, stderr=logf)
         logf.close()
         deadline = time.monotonic() + timeout
@@ -143,6 +145,11 @@ class Plug:
 
     def command(self, command, **extra):
         return request(self.socket, {"command": command, **extra})
+
+    def mapped(self, text):
+        """Whether plugd has a file mapped whose path contains `text` (/proc/PID/maps)."""
+        with open(f"/proc/{self.proc.pid}/maps") as f:  # a wrapper must exec plugd, as unshare and sh do
+            return any(text in line for line in f)
 
     def logged(self, text):
         """Whether the log has a line containing `text`."""

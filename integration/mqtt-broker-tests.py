@@ -10,7 +10,9 @@ trips (ON, OFF, TOGGLE, identify) with their source in the log; a retained comma
 the relay at (re)connect; the last will after kill -9 and `offline` at a clean stop; the broker
 restarting (LED and status show it, everything is published again, commands work again);
 deregister and factory reset removing the device from Home Assistant, also when the broker was
-down at that moment; TLS with a password file, and a wrong password.
+down at that moment; TLS with a password file, and a wrong password; libmosquitto loaded only
+with [mqtt] (never libssl without it), and a plug whose libmosquitto is missing (hidden in a mount
+namespace of its own) working without MQTT and saying why.
 
 Prints one line per check and a closing line "N passed, N failed"; exits 1 if any failed."""
 import json
@@ -33,6 +35,7 @@ def main():
         check("plugd connects and says so in status and the log",
               wait_for(lambda: plug.status().get("broker") == "connected") and plug.logged("PLUG_EVENT=mqtt_connected"),
               plug.tail())
+        check("with [mqtt] it has loaded libmosquitto", plug.mapped("libmosquitto"))
         now = retained(broker.port, "#")
         check("availability is retained online", now.get(t["availability"]) == "online", now)
         check("state is retained OFF", now.get(t["state"]) == "OFF", now)
@@ -224,6 +227,34 @@ def main():
                 p.stop()
     finally:
         broker.stop()
+
+    # --- libmosquitto: loaded only with [mqtt]; missing, the plug works without MQTT ---
+    os.makedirs(os.path.join(work, "plain"))
+    plain = Plug(os.path.join(work, "plain"))
+    plain.start()
+    try:
+        check("without [mqtt] plugd maps neither libmosquitto nor libssl/libcrypto",
+              not plain.mapped("libmosquitto") and not plain.mapped("libssl") and not plain.mapped("libcrypto"))
+    finally:
+        plain.stop()
+    library = next(line.split(" => ")[1] for line in subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout.splitlines()
+                   if line.strip().startswith("libmosquitto.so.1 "))
+    os.makedirs(os.path.join(work, "no-library"))
+    # A mount namespace of its own in which libmosquitto is an empty file: as if it were not installed.
+    hide = ["unshare", "--mount", "--map-root-user", "--", "sh", "-c", f'mount --bind /dev/null {library} && exec "$@"', "sh"]
+    missing = Plug(os.path.join(work, "no-library"), extra_config=mqtt_config(1), wrapper=hide)
+    missing.start()
+    try:
+        check("libmosquitto missing: plugd runs, and the journal says MQTT is unavailable and why",
+              wait_for(lambda: missing.logged("PLUG_EVENT=mqtt_unavailable")) and missing.logged("libmosquitto cannot be loaded")
+              and missing.logged("apt install libmosquitto1"), missing.tail())
+        check("... status shows the broker unreachable", missing.status().get("broker") == "unreachable", missing.status())
+        missing.send_button("press")
+        time.sleep(0.1)
+        missing.send_button("release")
+        check("... and the button still switches the relay", wait_for(lambda: missing.status()["relay"] == "on"), missing.status())
+    finally:
+        missing.stop()
 
     finish(work)
 

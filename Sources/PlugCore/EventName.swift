@@ -57,6 +57,7 @@ public enum EventName: String, Sendable, CaseIterable {
     case mqttSubscribeFailed = "mqtt_subscribe_failed"
     case mqttSubscribeRefused = "mqtt_subscribe_refused"
     case mqttTakenOver = "mqtt_taken_over"
+    case mqttUnavailable = "mqtt_unavailable"
     case mqttUnreachable = "mqtt_unreachable"
     // The journal itself
     case logSuppressed = "log_suppressed"
@@ -78,6 +79,7 @@ public enum EventName: String, Sendable, CaseIterable {
         case .mqttIdentityConflict: "ce9cb58cdf884fbd855d8d1d3485a7ca"
         case .mqttPayloadTooLarge: "b90ca9716a9847ba9ea3ddf408cc3a36"
         case .mqttPublishRefused: "f2ff8a651af94c11ab0dc37422de28cb"
+        case .mqttUnavailable: "9dc63af202ee477b9a1da175fa41d0fe"
         case .mqttUnreachable: "ab56170a1ce54097824139f62b8e3f8f"
         case .relayAdopted: "80991dcb43624f80aa8ea60ce62e8f0e"
         case .relayFlood: "4f1ea31bd6bd459a82778a5f23646795"

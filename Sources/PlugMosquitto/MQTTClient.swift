@@ -91,8 +91,23 @@ public final class MQTTClient: @unchecked Sendable {
         }
     }
 
+    /// Why libmosquitto cannot be used: it is not installed, or too old.
+    public struct LibraryUnavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Opens libmosquitto (`dlopen`), which plugd is not linked with so that a plug without
+    /// `[mqtt]` never maps it and the TLS libraries it needs. Call it before the first client;
+    /// calling it again after it succeeded does nothing.
+    public static func loadLibrary(_ soname: String = PLUGD_MOSQUITTO_SONAME) throws(LibraryUnavailable) {
+        var error = [CChar](repeating: 0, count: 512)
+        guard plugd_mosquitto_load(soname, &error, error.count) else {
+            throw LibraryUnavailable(description: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+
     /// - Parameters:
-    ///   - plug: the plug now; later changes go to `update(_:)`.
+    ///   - plug: the plug now; later changes go to `update(_:)`; `loadLibrary()` must have succeeded.
     ///   - output: called on the client thread for commands, reachability and log entries.
     public init(settings: MQTTSettings, plug: PlugSnapshot, output: @escaping @Sendable (MQTTOutput) -> Void) {
         self.settings = settings

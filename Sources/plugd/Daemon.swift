@@ -74,7 +74,7 @@ struct Daemon {
             Self.fail("\(error)")
             throw ExitCode(ExitStatus.cannotCreate)
         }
-        let mqtt = settings.mqtt.map { Self.startMQTT($0, runtime: runtime, inbox: inbox, events: events) }
+        let mqtt = settings.mqtt.flatMap { Self.startMQTT($0, runtime: runtime, inbox: inbox, events: events) }
         let notifier = SystemdNotifier()
         let readyAt = clock.now
         notifier.ready(status: runtime.statusLine(at: readyAt))
@@ -101,8 +101,23 @@ struct Daemon {
 
     /// Starts the MQTT client: its commands, reachability and log entries reach the loop through
     /// the inbox; before a factory reset wipes the identity, it removes the plug from Home
-    /// Assistant (waiting up to `MQTTSettings.removalWait` for the broker).
-    static func startMQTT(_ settings: MQTTSettings, runtime: PlugRuntime, inbox: LoopInbox, events: any EventSink) -> MQTTClient {
+    /// Assistant (waiting up to `MQTTSettings.removalWait` for the broker). Without libmosquitto
+    /// the plug runs without MQTT: the journal says why, and the LED and `plugctl status` show
+    /// the broker unreachable, as for any broker plugd cannot reach.
+    static func startMQTT(_ settings: MQTTSettings, runtime: PlugRuntime, inbox: LoopInbox, events: any EventSink) -> MQTTClient? {
+        do {
+            try MQTTClient.loadLibrary()
+        } catch {
+            events.record(
+                PlugEvent(
+                    .mqttUnavailable,
+                    """
+                    MQTT is configured but libmosquitto cannot be loaded: \(error.description); \
+                    install it (Debian: apt install libmosquitto1) and restart plugd. The button and plugctl work meanwhile
+                    """, priority: .error, fields: [.broker: settings.broker, .reason: error.description]))
+            inbox.post(.input(.broker(connected: false)))
+            return nil
+        }
         let client = MQTTClient(settings: settings, plug: runtime.snapshot) { output in
             switch output {
             case .command(let c): inbox.post(.input(.command(c, source: .mqtt)))
