@@ -57,8 +57,17 @@ let gpiodV2 = libgpiodMajorVersion() >= 2
 /// reads every page of them at each start, as RELR they are 7.5 KB. Natively that took RSS from
 /// 16.6 to 14.1 MiB (docs/benchmarks.md). DT_RELR needs glibc 2.36: Debian 12, Raspberry Pi OS
 /// bookworm, and later.
+///
+/// And libstdc++ (toml++ and the Swift runtime need it) linked statically: only the code plugd
+/// uses, 0.5 MB, instead of mapping the shared library's 1.1 MB. SwiftPM and the Swift driver
+/// name `-lstdc++` themselves, so packaging/link holds a `libstdc++.so` that is a linker script
+/// (`INPUT(-l:libstdc++.a)`) found first on the library path.
 let releaseLinking: [LinkerSetting] = [
-    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(platforms: [.linux], configuration: .release))
+    .unsafeFlags(
+        [
+            "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            "-L\(Context.packageDirectory)/packaging/link",
+        ], .when(platforms: [.linux], configuration: .release))
 ]
 
 let package = Package(
