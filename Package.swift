@@ -17,6 +17,8 @@
 //               the v2 API, whichever is installed.
 //   CTOMLDocument toml++ (Debian libtomlplusplus-dev, header-only) behind a small C interface.
 //   PlugConfig  the config file (TOML): parsed by toml++, read through one table of keys (ConfigKeys).
+//   CJansson    Jansson's C API (system library, Debian libjansson-dev): a strict JSON parser and writer.
+//   PlugJSON    a JSON value read and written by Jansson; JSONObject reads members, naming a wrong one.
 //   PlugStore   the state directory: atomic writes, reset-pending marker, corrupt files set aside.
 //   PlugProtocol  the control socket's JSON messages (shared by plugd and plugctl).
 //   PlugSystemd   sd_notify, the fd store that keeps the relay's line through restarts, the
@@ -92,15 +94,17 @@ let package = Package(
             swiftSettings: gpiodV2 ? [.define("GPIOD_V2")] : []),
         .target(
             name: "PlugStore",
-            dependencies: ["PlugCore", "PlugPOSIX"]
+            dependencies: ["PlugCore", "PlugPOSIX", "PlugJSON"]
         ),
-        .target(name: "PlugProtocol"),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        .target(name: "PlugJSON", dependencies: ["CJansson"]),
+        .target(name: "PlugProtocol", dependencies: ["PlugJSON"]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "PlugSystemd",
             dependencies: ["CSystemd", "PlugCore", "PlugGPIO", "PlugPOSIX"]
         ),
-        .target(name: "PlugMQTT", dependencies: ["PlugCore"]),
+        .target(name: "PlugMQTT", dependencies: ["PlugCore", "PlugJSON"]),
         .target(name: "CMosquitto"),
         .target(name: "PlugMosquitto", dependencies: ["CMosquitto", "PlugMQTT", "PlugCore", "PlugPOSIX"]),
         .target(name: "CTOMLDocument"),
@@ -142,6 +146,7 @@ let package = Package(
             ]),
         .testTarget(name: "PlugSystemdTests", dependencies: ["PlugSystemd", "PlugCore", "PlugPOSIX"]),
         .testTarget(name: "PlugPOSIXTests", dependencies: ["PlugPOSIX"]),
+        .testTarget(name: "PlugJSONTests", dependencies: ["PlugJSON", "PlugProtocol", "PlugStore", "PlugCore"]),
         .testTarget(name: "PlugMosquittoTests", dependencies: ["PlugMosquitto", "CMosquitto"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -60,7 +60,7 @@ stop_plugd() {
   kill -TERM "$PID" 2>/dev/null; wait "$PID"; local rc=$?; PID=
   return $rc
 }
-identity() { sed -n 's/.*"identity" : "\([^"]*\)".*/\1/p' "$STATE/state.json"; }
+identity() { sed -n 's/.*"identity" *: *"\([^"]*\)".*/\1/p' "$STATE/state.json"; }
 
 echo "== chip $GPIOSIM_CHIP ($GPIOSIM_LINES), kernel $(uname -r)"
 release   # the button starts released
@@ -90,7 +90,7 @@ check "plugctl status --json" grep -q '"relay":"on"' <<<"$("$PLUGCTL" status --j
 check "plugctl off: relay off" relay_is 0
 check "events carry structured fields (<N> prefix on stderr)" grep -q '^<6>Relay off (control).*PLUG_EVENT=relay.*PLUG_RELAY=off' "$LOG"
 check "stops cleanly on SIGTERM" stop_plugd
-check "relay state written at stop" grep -q '"relayOn" : false' "$STATE/state.json"
+check "relay state written at stop" grep -Eq '"relayOn" *: *false' "$STATE/state.json"
 
 echo "== relay restored at start (power-on policy last)"
 start_plugd true true
@@ -123,7 +123,7 @@ sleep 1.5
 check "still solid blue" led_is 001
 check "state directory wiped (left: $(ls "$STATE" | tr '\n' ' '))" [ "$(ls "$STATE")" = state.json ]
 check "new identity" [ "$(identity)" != 11111111-2222-3333-4444-555555555555 ]
-check "registration gone" grep -q '"registered" : false' "$STATE/state.json"
+check "registration gone" grep -Eq '"registered" *: *false' "$STATE/state.json"
 check "event logged with its field" grep -q "PLUG_EVENT=factory_reset_complete" "$LOG"
 seen=$(sample_led 2500)
 check "then setup mode blinks blue (saw: $seen)" [ "$seen" = "000 001" ]

@@ -102,7 +102,7 @@ def clones(work, broker, watcher):
     t = topics(identity)
     check("clones: the original is set up and announced", wait_for(lambda: watcher.seen(t["switch"])), original.tail())
     original.stop()
-    check("... its state names its board", '"board" : "config:board-a"' in open(os.path.join(original.state_dir, "state.json")).read())
+    check("... its state names its board", json.load(open(os.path.join(original.state_dir, "state.json"))).get("board") == "config:board-a")
 
     copy = new_plug(work, "copy", broker.port)
     set_board(copy, "board-b")

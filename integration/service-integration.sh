@@ -127,9 +127,9 @@ kill $idlers 2>/dev/null; wait $idlers 2>/dev/null
 echo "== stop and restore"
 plugctl on >/dev/null
 check "systemctl stop plugd" systemctl stop plugd
-check "state saved at stop (relay on)" grep -q '"relayOn" : true' /var/lib/plugd/state.json
-check "state bound to this board ($(grep -o '"board" : "[a-z-]*:' /var/lib/plugd/state.json))" \
-  grep -Eq '"board" : "(serial|machine-id):' /var/lib/plugd/state.json
+check "state saved at stop (relay on)" grep -Eq '"relayOn" *: *true' /var/lib/plugd/state.json
+check "state bound to this board ($(grep -Eo '"board" *: *"[a-z-]*:' /var/lib/plugd/state.json))" \
+  grep -Eq '"board" *: *"(serial|machine-id):' /var/lib/plugd/state.json
 check "state directory is private (700 plugd)" [ "$(stat -c '%U %a' /var/lib/plugd/)" = "plugd 700" ]
 systemctl start plugd
 check "relay restored on at start" relay_is 1

@@ -25,7 +25,7 @@ public enum PowerOnPolicy: String, Sendable, Codable, CaseIterable {
 
 /// The plug's mutable, persisted state: identity, name, registration, relay memory and
 /// preferences. It lives in the state directory and is written atomically as one file.
-public struct PlugState: Codable, Equatable, Sendable {
+public struct PlugState: Equatable, Sendable {
     /// The format version of the file.
     public var version: Int
     /// The plug's identity; a factory reset makes a new one.

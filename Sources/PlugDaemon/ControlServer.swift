@@ -1,11 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import PlugCore
 import PlugPOSIX
 import PlugProtocol
@@ -232,7 +227,7 @@ public final class ControlServer: Sendable {
         if data.count > ControlProtocol.maxRequestBytes { return .failure(tooLarge) }
         guard !data.isEmpty else { return .failure(Refused(reason: "empty request")) }
         do {
-            return .success(try JSONDecoder().decode(ControlRequestMessage.self, from: Data(data)))
+            return .success(try ControlRequestMessage(line: data))
         } catch {
             return .failure(Refused(reason: "malformed request: expected one JSON object like {\"command\":\"status\"}"))
         }

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import PlugJSON
 
 /// Home Assistant's MQTT discovery configs for a plug: a switch for the relay and a button that
 /// identifies the plug. Published retained; an empty retained config removes the entity.
@@ -41,7 +37,7 @@ public enum HomeAssistantDiscovery {
             ].merging(common(topics, name: name)) { a, _ in a })
     }
 
-    private static func common(_ topics: MQTTTopics, name: String) -> [String: JSONValue] {
+    private static func common(_ topics: MQTTTopics, name: String) -> [String: JSON] {
         [
             "availability_topic": .string(topics.availability),
             "payload_available": "online",
@@ -56,40 +52,7 @@ public enum HomeAssistantDiscovery {
         ]
     }
 
-    private static func json(_ object: [String: JSONValue]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Only strings, numbers, booleans, null, arrays and objects: always encodable.
-        return String(decoding: try! encoder.encode(object), as: UTF8.self)
-    }
-}
-
-/// A JSON value for the discovery configs, encoded by `JSONEncoder`.
-enum JSONValue: Encodable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral
-{
-    case null
-    case string(String)
-    case int(Int)
-    case bool(Bool)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(stringLiteral value: String) { self = .string(value) }
-    init(integerLiteral value: Int) { self = .int(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
-    init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .string(let s): try c.encode(s)
-        case .int(let i): try c.encode(i)
-        case .bool(let b): try c.encode(b)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
+    private static func json(_ object: [String: JSON]) -> String {
+        JSON.object(object).text()
     }
 }

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import PlugJSON
 
 /// The control socket's protocol, shared by plugd and plugctl.
 ///
@@ -15,16 +11,28 @@ public enum ControlProtocol {
     /// The default socket path.
     public static let defaultSocket = "/run/plugd/control.sock"
 
-    /// Encodes a message as one JSON line.
-    public static func line<T: Encodable>(_ value: T) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array((try? encoder.encode(value)) ?? Data("{}".utf8)) + [0x0A]
+    /// A message as one JSON line.
+    public static func line(_ message: some JSONMessage) -> [UInt8] {
+        message.json.bytes() + [0x0A]
+    }
+}
+
+/// A message of the control protocol: what it is as JSON, and how it is read from JSON (the
+/// error names the field that is wrong).
+public protocol JSONMessage {
+    var json: JSON { get }
+    init(json: JSON) throws(JSONError)
+}
+
+extension JSONMessage {
+    /// The message in one line of JSON text.
+    public init(line: some Collection<UInt8>) throws(JSONError) {
+        try self.init(json: try JSON.parse(line))
     }
 }
 
 /// A request: `{"command": "on"}`, `{"command": "setup", "name": "kettle"}`.
-public struct ControlRequestMessage: Codable, Equatable, Sendable {
+public struct ControlRequestMessage: JSONMessage, Equatable, Sendable {
     /// status, on, off, toggle, identify, setup, reset, factory-reset, deregister or watch.
     public var command: String
     /// The new name, for `setup`.
@@ -35,12 +43,19 @@ public struct ControlRequestMessage: Codable, Equatable, Sendable {
         self.name = name
     }
 
+    public var json: JSON { .object(dropping: ["command": .string(command), "name": name.map(JSON.string)]) }
+
+    public init(json: JSON) throws(JSONError) {
+        let o = try JSONObject(json)
+        self.init(command: try o.string("command"), name: try o.optionalString("name"))
+    }
+
     /// The commands the daemon understands.
     public static let commands: Set<String> = ["status", "on", "off", "toggle", "identify", "setup", "reset", "factory-reset", "deregister", "watch"]
 }
 
 /// The plug as `plugctl status` shows it.
-public struct PlugStatus: Codable, Equatable, Sendable {
+public struct PlugStatus: JSONMessage, Equatable, Sendable {
     public var relay: String
     public var led: String
     public var ledPattern: String
@@ -71,20 +86,53 @@ public struct PlugStatus: Codable, Equatable, Sendable {
         self.broker = broker
         self.relayPending = relayPending
     }
+
+    public var json: JSON {
+        .object(dropping: [
+            "relay": .string(relay), "led": .string(led), "ledPattern": .string(ledPattern), "mode": .string(mode),
+            "name": .string(name), "identity": .string(identity), "registered": .bool(registered),
+            "fault": fault.map(JSON.string), "buttonHeld": .bool(buttonHeld), "broker": broker.map(JSON.string),
+            "relayPending": relayPending.map(JSON.string),
+        ])
+    }
+
+    public init(json: JSON) throws(JSONError) {
+        let o = try JSONObject(json)
+        self.init(
+            relay: try o.string("relay"), led: try o.string("led"), ledPattern: try o.string("ledPattern"),
+            mode: try o.string("mode"), name: try o.string("name"), identity: try o.string("identity"),
+            registered: try o.bool("registered"), fault: try o.optionalString("fault"), buttonHeld: try o.bool("buttonHeld"),
+            broker: try o.optionalString("broker"), relayPending: try o.optionalString("relayPending"))
+    }
 }
 
 /// The answer to a request: `ok` with the plug's status after the command, or an error.
-public struct ControlReply: Codable, Equatable, Sendable {
+public struct ControlReply: JSONMessage, Equatable, Sendable {
     public var ok: Bool
     public var error: String?
     public var status: PlugStatus?
 
     public static func success(_ status: PlugStatus) -> ControlReply { ControlReply(ok: true, error: nil, status: status) }
     public static func failure(_ error: String) -> ControlReply { ControlReply(ok: false, error: error, status: nil) }
+
+    public init(ok: Bool, error: String?, status: PlugStatus?) {
+        self.ok = ok
+        self.error = error
+        self.status = status
+    }
+
+    public var json: JSON { .object(dropping: ["ok": .bool(ok), "error": error.map(JSON.string), "status": status?.json]) }
+
+    public init(json: JSON) throws(JSONError) {
+        let o = try JSONObject(json)
+        self.init(
+            ok: try o.bool("ok"), error: try o.optionalString("error"),
+            status: try o.optional("status") { (j: JSON) throws(JSONError) in try PlugStatus(json: j) })
+    }
 }
 
 /// One event, streamed to `watch` clients.
-public struct ControlEventMessage: Codable, Equatable, Sendable {
+public struct ControlEventMessage: JSONMessage, Equatable, Sendable {
     public var event: String
     public var message: String
     public var priority: Int
@@ -95,5 +143,17 @@ public struct ControlEventMessage: Codable, Equatable, Sendable {
         self.message = message
         self.priority = priority
         self.fields = fields
+    }
+
+    public var json: JSON {
+        .object([
+            "event": .string(event), "message": .string(message), "priority": .int(Int64(priority)),
+            "fields": .object(fields.mapValues(JSON.string)),
+        ])
+    }
+
+    public init(json: JSON) throws(JSONError) {
+        let o = try JSONObject(json)
+        self.init(event: try o.string("event"), message: try o.string("message"), priority: try o.int("priority"), fields: try o.strings("fields"))
     }
 }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import PlugCore
+import PlugJSON
 
 /// The plug's state directory (`/var/lib/plugd`): one state file written atomically, a
 /// reset-pending marker that makes a factory reset complete even across a power cut, and corrupt
@@ -133,15 +134,12 @@ public final class StateStore {
 
     /// The state file's bytes for `state` (pretty JSON, sorted keys, so an admin can read it).
     public static func encode(_ state: PlugState) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        // Encoding this plain struct cannot fail.
-        return Array(try! encoder.encode(state)) + [0x0A]
+        state.json.bytes(pretty: true) + [0x0A]
     }
 
     /// The state in `bytes`, or `nil` if they are not a valid state file.
     public static func decode(_ bytes: [UInt8]) -> PlugState? {
-        guard let state = try? JSONDecoder().decode(PlugState.self, from: Data(bytes)),
+        guard let json = try? JSON.parse(bytes), let state = try? PlugState(json: json),
             state.version == PlugState.currentVersion
         else { return nil }
         return state

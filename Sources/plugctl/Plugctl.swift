@@ -1,9 +1,4 @@
 import ArgumentParser
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import PlugPOSIX
 import PlugProtocol
 #if canImport(Glibc)
@@ -43,7 +38,7 @@ struct Connection: ParsableArguments {
         guard write(fd, &line, line.count) == line.count else { throw failure("cannot write to") }
         var reader = LineReader(fd: fd)
         guard let first = reader.next() else { throw failure("no reply from") }
-        guard let reply = try? JSONDecoder().decode(ControlReply.self, from: Data(first)) else {
+        guard let reply = try? ControlReply(line: first) else {
             throw failure("unreadable reply from")
         }
         if json { print(String(decoding: first, as: UTF8.self)) }
@@ -55,7 +50,7 @@ struct Connection: ParsableArguments {
             if !json { print("watching plugd \(status.name) (\(status.identity)); Ctrl-C to stop") }
             while let line = reader.next() {
                 if json { print(String(decoding: line, as: UTF8.self)); continue }
-                guard let e = try? JSONDecoder().decode(ControlEventMessage.self, from: Data(line)) else { continue }
+                guard let e = try? ControlEventMessage(line: line) else { continue }
                 let fields = e.fields.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
                 print("\(Self.timestamp()) \(e.event): \(e.message)\(fields)")
                 // Whoever reads the output has gone (`plugctl watch | head`): stop quietly.

@@ -81,7 +81,7 @@ final class ServedPlug: @unchecked Sendable {
     }
 
     func request(_ json: String) -> ControlReply? {
-        exchange(Array((json + "\n").utf8)).first.flatMap { try? JSONDecoder().decode(ControlReply.self, from: Data($0.utf8)) }
+        exchange(Array((json + "\n").utf8)).first.flatMap { try? ControlReply(line: Array($0.utf8)) }
     }
 }
 
@@ -119,7 +119,7 @@ final class LoggerEventSinkStub: EventSink, Sendable {
     func badRequestsGetAnErrorReply(request: String, error: String) async throws {
         let plug = try ServedPlug()
         let lines = plug.exchange(Array(request.utf8))
-        let reply = lines.first.flatMap { try? JSONDecoder().decode(ControlReply.self, from: Data($0.utf8)) }
+        let reply = lines.first.flatMap { try? ControlReply(line: Array($0.utf8)) }
         #expect(reply?.ok == false)
         #expect(reply?.error?.contains(error) == true, "\(lines)")
         #expect(plug.request(#"{"command":"status"}"#)?.ok == true) // still serving
@@ -189,7 +189,7 @@ final class LoggerEventSinkStub: EventSink, Sendable {
         _ = plug.request(#"{"command":"on"}"#)
         let lines = await watcher.value
         #expect(lines.count == 2, "\(lines)")
-        let events = lines.dropFirst().compactMap { try? JSONDecoder().decode(ControlEventMessage.self, from: Data($0.utf8)) }
+        let events = lines.dropFirst().compactMap { try? ControlEventMessage(line: Array($0.utf8)) }
         #expect(events.first?.event == "relay")
         #expect(events.first?.fields["PLUG_RELAY"] == "on")
         await plug.stop()

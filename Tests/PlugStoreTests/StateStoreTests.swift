@@ -28,7 +28,7 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
             #expect(try StateStore(fs: fs).open().state == newState())
             #expect(try fs.list() == [StateStore.stateFile])
             let text = String(decoding: try fs.read(StateStore.stateFile)!, as: UTF8.self)
-            #expect(text.contains("\"name\" : \"desk lamp\""))
+            #expect(text.contains("\n  \"name\": \"desk lamp\",\n")) // one member per line, for an admin
         }
     }
 
