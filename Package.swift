@@ -63,12 +63,14 @@ let gpiodV2 = libgpiodMajorVersion() >= 2
 /// And libstdc++ (toml++ and the Swift runtime need it) linked statically: only the code plugd
 /// uses, 0.5 MB, instead of mapping the shared library's 1.1 MB. SwiftPM and the Swift driver
 /// name `-lstdc++` themselves, so packaging/link holds a `libstdc++.so` that is a linker script
-/// (`INPUT(-l:libstdc++.a)`) found first on the library path.
+/// (`INPUT(-l:libstdc++.a)`) found first on the library path. And no exported symbols
+/// (packaging/link/no-exports.map): 0.3 MB less for the dynamic linker to read at start.
 let releaseLinking: [LinkerSetting] = [
     .unsafeFlags(
         [
             "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
             "-L\(Context.packageDirectory)/packaging/link",
+            "-Xlinker", "--version-script=\(Context.packageDirectory)/packaging/link/no-exports.map",
         ], .when(platforms: [.linux], configuration: .release))
 ]
 
