@@ -144,12 +144,22 @@ public final class PlugRuntime {
         earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), storageDue, throttle.nextDeadline)
     }
 
+    /// The LED as it should be at `now`, then `nextWake(after: now)`: what a loop asks before it
+    /// sleeps. The LED's changes are asked for after `now`, so one that fell between the pass's
+    /// own instant and `now` (a slow pass) would otherwise be skipped, and after the last of the
+    /// start-up flashes nothing would ever show the steady colour: the LED stayed dark until the
+    /// next event (seen once under emulation, with the relay on).
+    public func nextWake(showingLEDAt now: MonotonicInstant) -> MonotonicInstant? {
+        updateLED(at: now)
+        return nextWake(after: now)
+    }
+
     /// Ticks the runtime at every instant it asks to be woken at, from after `now` up to `t`,
     /// then at `t`: the loop's passes without the waiting. Tests on a manual clock drive the
     /// runtime with it, moving the clock to each instant first in `visit`.
     public func advance(from now: MonotonicInstant, to t: MonotonicInstant, visiting visit: (MonotonicInstant) -> Void = { _ in }) {
         var now = now, last: MonotonicInstant?
-        while let wake = nextWake(after: now), wake <= t, wake != last {
+        while let wake = nextWake(showingLEDAt: now), wake <= t, wake != last {
             last = wake
             now = max(now, wake)
             visit(now)

@@ -91,6 +91,22 @@ final class Rig {
         #expect(rig.runtime.machine.relayOn)
     }
 
+    /// A pass that ends in the last start-up flash's dark phase, and a loop that asks for its
+    /// next wake only after the flashes are over (the pass was slow): the steady colour must be
+    /// shown then, not at some later event. (With the relay on it is blue; it stayed dark.)
+    @Test func aSlowPassAtTheEndOfTheStartUpFlashesStillShowsTheSteadyColour() throws {
+        let rig = try Rig(prepare: Rig.registered { $0.relayOn = true })
+        let lastDark = MonotonicInstant.zero.advanced(by: .milliseconds(750))
+        rig.clock.advance(to: lastDark)
+        rig.runtime.handle(.tick, at: lastDark)
+        #expect(rig.led == .off)
+        let afterFlashes = MonotonicInstant.zero.advanced(by: .milliseconds(950))
+        rig.clock.advance(to: afterFlashes)
+        let wake = rig.runtime.nextWake(showingLEDAt: afterFlashes)
+        #expect(rig.led == .blue)
+        #expect(wake == nil) // and nothing more to wake for: steady
+    }
+
     @Test func holdFiveSecondsShowsRedThenSetupBlinksBlue() throws {
         let rig = try Rig()
         rig.advance(to: .zero.advanced(by: .seconds(2)))
