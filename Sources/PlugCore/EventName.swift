@@ -28,6 +28,10 @@ public enum EventName: String, Sendable, CaseIterable {
     case startupHoldReleased = "startup_hold_released"
     case stuckButton = "stuck_button"
     case stuckButtonReleased = "stuck_button_released"
+    case timerCancelled = "timer_cancelled"
+    case timerFired = "timer_fired"
+    case timerLapsed = "timer_lapsed"
+    case timerStarted = "timer_started"
     // The state directory and the board (PlugRuntime, StateStore)
     case stateBound = "state_bound"
     case stateCloned = "state_cloned"
@@ -89,6 +93,9 @@ public enum EventName: String, Sendable, CaseIterable {
         case .stateCloned: "1106b6037fac47c9874fe6493cf76001"
         case .stateCorrupt: "aa99c35ef1bf4461ad530027cf1d70da"
         case .stuckButton: "b126dbd571ca478eb71a4b96ec80e0fc"
+        case .timerCancelled: "416bae9fb34b44b2a7e43b5a61c5f739"
+        case .timerFired: "b78e45afd2554745ab439a19921416b8"
+        case .timerLapsed: "62236ff9b91a48acb2d04d452990d8e0"
         default: nil
         }
     }
@@ -107,6 +114,7 @@ public enum EventField: String, Sendable, CaseIterable, Comparable {
     case collapsed = "PLUG_COLLAPSED"
     case copiedBoard = "PLUG_COPIED_BOARD"
     case copiedIdentity = "PLUG_COPIED_IDENTITY"
+    case countdownS = "PLUG_COUNTDOWN_S"
     case debounce = "PLUG_DEBOUNCE"
     case file = "PLUG_FILE"
     case gpiod = "PLUG_GPIOD"

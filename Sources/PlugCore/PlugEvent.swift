@@ -8,7 +8,7 @@ public enum LogPriority: Int, Sendable, Comparable {
 /// Who asked for something: the physical button, the control socket, an MQTT command, or the
 /// daemon itself.
 public enum EventSource: String, Sendable, Equatable {
-    case button, control, mqtt, startup, system
+    case button, control, mqtt, startup, system, timer
 }
 
 /// One thing that happened to the plug, ready to become one journal entry: `name` is the

@@ -18,6 +18,11 @@ public struct PlugMachine: Sendable {
         case deregister
         /// Blink the LED green for a few seconds, to find this plug among others.
         case identify
+        /// Switch the relay to `on` now and back after `for` (a countdown; `Countdown.longest`
+        /// at most, which the control socket checks).
+        case timed(on: Bool, for: Duration)
+        /// End the countdown without switching the relay.
+        case cancelTimer
     }
 
     /// Something that happened, fed to `handle(_:at:)`.
@@ -110,13 +115,26 @@ public struct PlugMachine: Sendable {
     private var now: MonotonicInstant
     /// At most `timings.relayMaxChanges` relay changes per `timings.relayChangeWindow`.
     public private(set) var flood: RelayFloodGuard
+    /// The boot the machine runs in (the kernel's boot id): a countdown started in another
+    /// boot has ended.
+    public let boot: String
+
+    /// The countdown that runs, if any (it is part of the state).
+    public var countdown: Countdown? { state.countdown }
 
     /// The relay's level when the plug gets power: off after a factory reset the start
     /// finished, else what the power-on policy (the state's own, else the config's) says of the
     /// remembered level. The one place this rule lives: the lines are requested at this level
     /// before the machine starts, and the machine starts from it.
-    public static func relayAtPowerOn(state: PlugState, policy: PowerOnPolicy, resetCompleted: Bool) -> Bool {
-        resetCompleted ? false : (state.powerOnPolicy ?? policy).initialRelay(remembered: state.relayOn)
+    ///
+    /// A countdown started in another boot ended while the plug had no power (or rebooted): the
+    /// remembered level is then the one the countdown would have set, so under `last` the plug
+    /// comes back as it would be had the power stayed on; `on` and `off` apply as always.
+    public static func relayAtPowerOn(state: PlugState, policy: PowerOnPolicy, resetCompleted: Bool, boot: String) -> Bool {
+        guard !resetCompleted else { return false }
+        var remembered = state.relayOn
+        if let c = state.countdown, c.boot != boot { remembered = c.level }
+        return (state.powerOnPolicy ?? policy).initialRelay(remembered: remembered)
     }
 
     /// Starts the machine.
@@ -129,16 +147,18 @@ public struct PlugMachine: Sendable {
     ///   - relayHeld: the relay line's level when its request was kept through a restart of
     ///     plugd (systemd held it): the plug did not lose power, so the power-on policy does not
     ///     apply and the relay follows the state file (off after a reset the start finished).
+    ///   - boot: the kernel's boot id: a countdown in the state goes on if it was started in
+    ///     this boot, and counts as ended if not.
     /// - Returns: the machine and the effects of starting (log entries, a state write if the
     ///   relay's remembered level changed, the relay set if a held line differs from the state).
     public static func start(
         state: PlugState, policy: PowerOnPolicy, timings: PlugTimings = PlugTimings(),
         buttonPressed: Bool, resetCompletedAtStart: Bool = false, relayHeld: Bool? = nil,
-        at now: MonotonicInstant
+        boot: String = "", at now: MonotonicInstant
     ) -> (PlugMachine, [Effect]) {
         var machine = PlugMachine(
             state: state, policy: policy, timings: timings,
-            buttonPressed: buttonPressed, reset: resetCompletedAtStart, now: now)
+            buttonPressed: buttonPressed, reset: resetCompletedAtStart, boot: boot, now: now)
         var fx: [Effect] = []
         let effective = state.powerOnPolicy ?? policy
         if let relayHeld {
@@ -185,6 +205,23 @@ public struct PlugMachine: Sendable {
                         .startupHold, "Button held at start-up: no toggle; hold 12 s and release to factory reset",
                         priority: .notice)))
         }
+        if let c = machine.state.countdown {
+            if resetCompletedAtStart {
+                machine.state.countdown = nil
+            } else if c.boot != boot {
+                // Ended while plugd was not running in this boot: a power cut or a reboot.
+                machine.state.countdown = nil
+                fx.append(
+                    .log(
+                        PlugEvent(
+                            .timerLapsed,
+                            """
+                            A countdown that was to switch the relay \(onOff(c.level)) ended while the plug had no power or \
+                            rebooted; the relay starts \(onOff(machine.relayOn)) (power-on policy \(effective.rawValue))
+                            """, priority: .notice, fields: [.relay: onOff(machine.relayOn), .policy: effective.rawValue])))
+                fx.append(.save(machine.state))
+            }
+        }
         if machine.state.relayOn != machine.relayOn {
             machine.state.relayOn = machine.relayOn
             fx.append(.save(machine.state))
@@ -194,13 +231,14 @@ public struct PlugMachine: Sendable {
 
     private init(
         state: PlugState, policy: PowerOnPolicy, timings: PlugTimings, buttonPressed: Bool,
-        reset: Bool, now: MonotonicInstant
+        reset: Bool, boot: String, now: MonotonicInstant
     ) {
         self.timings = timings
         self.state = state
         self.started = now
         self.now = now
-        relayOn = Self.relayAtPowerOn(state: state, policy: policy, resetCompleted: reset)
+        self.boot = boot
+        relayOn = Self.relayAtPowerOn(state: state, policy: policy, resetCompleted: reset, boot: boot)
         if reset {
             mode = .resetComplete(since: now)
         } else if !state.registered {
@@ -282,7 +320,7 @@ public struct PlugMachine: Sendable {
         }
         return earliest(
             debouncer.deadline, holdDeadline, modeDeadline, identifying?.advanced(by: timings.identifyShown),
-            flood.deadline)
+            flood.deadline, state.countdown?.due)
     }
 
     /// The LED conditions at the machine's current time.
@@ -340,7 +378,33 @@ public struct PlugMachine: Sendable {
             flood.clearPending()
             if level != relayOn, flood.admit(at: now) { changeRelay(level, source: source, delayed: true, &fx) }
         }
+        if let c = state.countdown, c.due <= now { countdownEnded(c, &fx) }
         reportFlood(&fx)
+    }
+
+    /// The countdown is over: the relay goes to its level (through the flood guard, as any
+    /// change), and the state no longer holds it.
+    private mutating func countdownEnded(_ c: Countdown, _ fx: inout [Effect]) {
+        state.countdown = nil
+        fx.append(
+            .log(
+                PlugEvent(
+                    .timerFired, "Countdown ended: relay \(onOff(c.level))",
+                    priority: .notice, fields: [.relay: onOff(c.level), .source: EventSource.timer.rawValue])))
+        setRelay(c.level, source: .timer, &fx)
+        fx.append(.save(state))
+    }
+
+    /// Ends the countdown, if one runs, because `why`; the relay stays as it is.
+    private mutating func cancelCountdown(_ why: String, source: EventSource, _ fx: inout [Effect]) {
+        guard let c = state.countdown else { return }
+        state.countdown = nil
+        fx.append(.save(state))
+        fx.append(
+            .log(
+                PlugEvent(
+                    .timerCancelled, "Countdown cancelled (\(why)): the relay will not be switched \(onOff(c.level))",
+                    priority: .notice, fields: [.relay: onOff(relayOn), .source: source.rawValue])))
     }
 
     private mutating func advanceMode(_ fx: inout [Effect]) {
@@ -497,13 +561,30 @@ public struct PlugMachine: Sendable {
         case .identify:
             identifying = now
             fx.append(.log(PlugEvent(.identify, "Identify: LED blinks green for \(timings.identifyShown)", fields: fields)))
+        case .timed(let on, let d):
+            setRelay(on, source: source, &fx) // ends a countdown that ran
+            state.countdown = Countdown(level: !on, due: now.advanced(by: d), boot: boot)
+            fx.append(.save(state))
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .timerStarted, "Countdown: relay \(onOff(on)) for \(Countdown.text(d)), then \(onOff(!on))",
+                        fields: [.relay: onOff(!on), .countdownS: "\(d.nanoseconds / 1_000_000_000)", .source: source.rawValue])))
+        case .cancelTimer:
+            if state.countdown == nil {
+                fx.append(.log(PlugEvent(.commandRejected, "Command cancel-timer: no countdown runs", fields: fields)))
+            } else {
+                cancelCountdown("asked by \(source.rawValue)", source: source, &fx)
+            }
         }
     }
 
     /// A relay change asked for by `source`, through the flood guard: made now if the window
     /// has room, else collapsed into the pending one (the last request wins, even one for the
-    /// level the relay has, which then leaves nothing to do).
+    /// level the relay has, which then leaves nothing to do). Any request but the countdown's
+    /// own ends a countdown that runs: the last word is the user's.
     private mutating func setRelay(_ on: Bool, source: EventSource, _ fx: inout [Effect]) {
+        if source != .timer { cancelCountdown("the relay was switched by \(source.rawValue)", source: source, &fx) }
         guard on != relayOn || flood.pending != nil else { return }
         if flood.pending == nil, flood.admit(at: now) {
             changeRelay(on, source: source, delayed: false, &fx)
@@ -568,6 +649,7 @@ public struct PlugMachine: Sendable {
     /// progress is void (its release must not toggle the relay, enter setup mode or reset again).
     private mutating func enterResetState(_ fx: inout [Effect]) {
         flood.clearPending()
+        state.countdown = nil
         if relayOn {
             relayOn = false
             fx.append(.setRelay(false))

@@ -42,6 +42,8 @@ public struct PlugState: Equatable, Sendable {
     /// from a copied SD card, and that plug becomes a new device. `nil` in files written before
     /// plugd bound its state to a board (bound at the next start).
     public var board: String?
+    /// A countdown on the relay, if one runs (`plugctl on --for 30m`).
+    public var countdown: Countdown?
 
     /// The current file format version.
     public static let currentVersion = 1
@@ -63,9 +65,10 @@ public struct PlugState: Equatable, Sendable {
 
     public init(
         version: Int, identity: UUID, name: String, registered: Bool, relayOn: Bool,
-        powerOnPolicy: PowerOnPolicy?, board: String? = nil
+        powerOnPolicy: PowerOnPolicy?, board: String? = nil, countdown: Countdown? = nil
     ) {
         self.board = board
+        self.countdown = countdown
         self.version = version
         self.identity = identity
         self.name = name

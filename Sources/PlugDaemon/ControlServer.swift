@@ -150,8 +150,18 @@ public final class ControlServer: Sendable {
         let input: PlugMachine.Input?
         switch request.command {
         case "status", "watch": input = nil
-        case "on": input = .command(.on, source: .control)
-        case "off": input = .command(.off, source: .control)
+        case "on", "off":
+            let on = request.command == "on"
+            guard let seconds = request.seconds else {
+                input = .command(on ? .on : .off, source: .control)
+                break
+            }
+            guard seconds >= 1, Duration.seconds(seconds) <= Countdown.longest else {
+                send(fd, ControlProtocol.line(ControlReply.failure("a countdown must be 1 s to 7 days (seconds: 1 to 604800)")))
+                return
+            }
+            input = .command(.timed(on: on, for: .seconds(seconds)), source: .control)
+        case "cancel-timer": input = .command(.cancelTimer, source: .control)
         case "toggle": input = .command(.toggle, source: .control)
         case "identify": input = .command(.identify, source: .control)
         case "setup":
@@ -229,7 +239,7 @@ public final class ControlServer: Sendable {
         do {
             return .success(try ControlRequestMessage(line: data))
         } catch {
-            return .failure(Refused(reason: "malformed request: expected one JSON object like {\"command\":\"status\"}"))
+            return .failure(Refused(reason: "malformed request (\(error)): expected one JSON object like {\"command\":\"status\"}"))
         }
     }
 

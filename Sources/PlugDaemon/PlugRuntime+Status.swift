@@ -15,7 +15,8 @@ extension PlugRuntime {
             relayPending: m.flood.pending.map { p in
                 let wait = m.flood.roomAt.map { now.duration(to: $0).milliseconds } ?? 0
                 return "\(p.level ? "on" : "off") in \(wait) ms (flood guard: \(m.flood.limit) changes per \(m.flood.window.milliseconds) ms)"
-            })
+            },
+            timer: m.countdown.map { "\($0.level ? "on" : "off") in \(Countdown.text(now.duration(to: $0.due)))" })
     }
 
     /// One line for systemd's `STATUS=` (what `systemctl status plugd` shows): relay, LED, mode
@@ -24,6 +25,7 @@ extension PlugRuntime {
         var line = "relay \(machine.relayOn ? "on" : "off"), LED \(machine.led(at: now)), \(modeName)"
         if machine.fault != nil { line += ", FAULT: \(Self.faultText)" }
         if machine.brokerConnected == false { line += ", MQTT broker unreachable" }
+        if let c = machine.countdown { line += ", countdown to \(c.level ? "on" : "off")" }
         return line
     }
 
@@ -35,13 +37,14 @@ extension PlugRuntime {
         var mode: PlugMachine.Mode
         var fault: Bool
         var brokerConnected: Bool?
+        var countdown: Countdown?
     }
 
     /// The status line's content at `now`.
     public func statusKey(at now: MonotonicInstant) -> StatusKey {
         StatusKey(
             relayOn: machine.relayOn, led: machine.led(at: now), mode: machine.mode, fault: machine.fault != nil,
-            brokerConnected: machine.brokerConnected)
+            brokerConnected: machine.brokerConnected, countdown: machine.countdown)
     }
 
     /// What the MQTT client reports about the plug.

@@ -40,20 +40,22 @@ public final class PlugRuntime {
 
     /// Opens the state, requests the lines (relay at its restored level) and starts the machine.
     /// With a `keeper` (systemd's fd store), the relay's request kept by the previous run is
-    /// taken over, so a restart, crash or upgrade never cuts the appliance's power.
+    /// taken over, so a restart, crash or upgrade never cuts the appliance's power. `boot` is the
+    /// kernel's boot id (`BootID.current`), against which a saved countdown is read.
     ///
     /// - Throws: `GPIOError` if a line cannot be requested (nothing is left held), or
     ///   `StateStoreError` if the state directory cannot be read at all.
     public init(
         backend: any GPIOBackend, wiring: Wiring, store: StateStore, policy: PowerOnPolicy,
         timings: PlugTimings = PlugTimings(), writeDelay: Duration = .seconds(1),
-        keeper: (any LineKeeper)? = nil, sink: any EventSink, now: MonotonicInstant
+        keeper: (any LineKeeper)? = nil, boot: String = "", sink: any EventSink, now: MonotonicInstant
     ) throws {
         let opened = try store.open()
         self.store = store
         self.sink = sink
         self.writeDelay = writeDelay
-        let relayOn = PlugMachine.relayAtPowerOn(state: opened.state, policy: policy, resetCompleted: opened.resetCompleted)
+        let relayOn = PlugMachine.relayAtPowerOn(
+            state: opened.state, policy: policy, resetCompleted: opened.resetCompleted, boot: boot)
         lines = try PlugLines(backend: backend, wiring: wiring, relayOn: relayOn, keeper: keeper)
         var relayHeld: Bool?
         switch lines.relayStart {
@@ -74,7 +76,7 @@ public final class PlugRuntime {
         let (machine, effects) = PlugMachine.start(
             state: opened.state, policy: policy, timings: timings,
             buttonPressed: pressed,
-            resetCompletedAtStart: opened.resetCompleted, relayHeld: relayHeld, at: now)
+            resetCompletedAtStart: opened.resetCompleted, relayHeld: relayHeld, boot: boot, at: now)
         self.machine = machine
         if let aside = opened.setAside {
             sink.record(

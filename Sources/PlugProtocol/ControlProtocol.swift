@@ -31,27 +31,39 @@ extension JSONMessage {
     }
 }
 
-/// A request: `{"command": "on"}`, `{"command": "setup", "name": "kettle"}`.
+/// A request: `{"command": "on"}`, `{"command": "setup", "name": "kettle"}`,
+/// `{"command": "on", "seconds": 1800}` (on now, off after half an hour).
 public struct ControlRequestMessage: JSONMessage, Equatable, Sendable {
     /// status, on, off, toggle, identify, setup, reset, factory-reset, deregister or watch.
     public var command: String
     /// The new name, for `setup`.
     public var name: String?
+    /// For `on` and `off`: switch back after this many seconds (a countdown).
+    public var seconds: Int?
 
-    public init(command: String, name: String? = nil) {
+    public init(command: String, name: String? = nil, seconds: Int? = nil) {
         self.command = command
         self.name = name
+        self.seconds = seconds
     }
 
-    public var json: JSON { .object(dropping: ["command": .string(command), "name": name.map(JSON.string)]) }
+    public var json: JSON {
+        .object(dropping: ["command": .string(command), "name": name.map(JSON.string), "seconds": seconds.map { .int(Int64($0)) }])
+    }
 
     public init(json: JSON) throws(JSONError) {
         let o = try JSONObject(json)
-        self.init(command: try o.string("command"), name: try o.optionalString("name"))
+        let seconds = try o.optional("seconds") { (j: JSON) throws(JSONError) -> Int in
+            guard case .int(let s) = j, let n = Int(exactly: s) else { throw JSONError("seconds: expected an integer") }
+            return n
+        }
+        self.init(command: try o.string("command"), name: try o.optionalString("name"), seconds: seconds)
     }
 
     /// The commands the daemon understands.
-    public static let commands: Set<String> = ["status", "on", "off", "toggle", "identify", "setup", "reset", "factory-reset", "deregister", "watch"]
+    public static let commands: Set<String> = [
+        "status", "on", "off", "toggle", "identify", "setup", "reset", "factory-reset", "deregister", "watch", "cancel-timer",
+    ]
 }
 
 /// The plug as `plugctl status` shows it.
@@ -69,10 +81,13 @@ public struct PlugStatus: JSONMessage, Equatable, Sendable {
     public var broker: String?
     /// A relay change the flood guard holds back ("off in 1.2 s"); absent when none.
     public var relayPending: String?
+    /// The countdown that runs ("off in 29 min 58 s"); absent when none.
+    public var timer: String?
 
     public init(
         relay: String, led: String, ledPattern: String, mode: String, name: String, identity: String,
-        registered: Bool, fault: String?, buttonHeld: Bool, broker: String? = nil, relayPending: String? = nil
+        registered: Bool, fault: String?, buttonHeld: Bool, broker: String? = nil, relayPending: String? = nil,
+        timer: String? = nil
     ) {
         self.relay = relay
         self.led = led
@@ -85,6 +100,7 @@ public struct PlugStatus: JSONMessage, Equatable, Sendable {
         self.buttonHeld = buttonHeld
         self.broker = broker
         self.relayPending = relayPending
+        self.timer = timer
     }
 
     public var json: JSON {
@@ -92,7 +108,7 @@ public struct PlugStatus: JSONMessage, Equatable, Sendable {
             "relay": .string(relay), "led": .string(led), "ledPattern": .string(ledPattern), "mode": .string(mode),
             "name": .string(name), "identity": .string(identity), "registered": .bool(registered),
             "fault": fault.map(JSON.string), "buttonHeld": .bool(buttonHeld), "broker": broker.map(JSON.string),
-            "relayPending": relayPending.map(JSON.string),
+            "relayPending": relayPending.map(JSON.string), "timer": timer.map(JSON.string),
         ])
     }
 
@@ -102,7 +118,8 @@ public struct PlugStatus: JSONMessage, Equatable, Sendable {
             relay: try o.string("relay"), led: try o.string("led"), ledPattern: try o.string("ledPattern"),
             mode: try o.string("mode"), name: try o.string("name"), identity: try o.string("identity"),
             registered: try o.bool("registered"), fault: try o.optionalString("fault"), buttonHeld: try o.bool("buttonHeld"),
-            broker: try o.optionalString("broker"), relayPending: try o.optionalString("relayPending"))
+            broker: try o.optionalString("broker"), relayPending: try o.optionalString("relayPending"),
+            timer: try o.optionalString("timer"))
     }
 }
 

@@ -7,13 +7,17 @@ import PlugCore
 import PlugJSON
 
 /// The state file's JSON. The members and their spelling are those the file has always had (it
-/// was written by Foundation's `JSONEncoder` before), so files from earlier versions read the same.
+/// was written by Foundation's `JSONEncoder` before), so files from earlier versions read the same;
+/// `countdown` is new (a version without it ignores it, and its countdown is lost, nothing else).
 extension PlugState {
     public var json: JSON {
         .object(dropping: [
             "version": .int(Int64(version)), "identity": .string(identity.uuidString), "name": .string(name),
             "registered": .bool(registered), "relayOn": .bool(relayOn),
             "powerOnPolicy": powerOnPolicy.map { .string($0.rawValue) }, "board": board.map(JSON.string),
+            "countdown": countdown.map { c in
+                ["relayOn": .bool(c.level), "dueNanoseconds": .int(c.due.nanoseconds), "boot": .string(c.boot)]
+            },
         ])
     }
 
@@ -24,8 +28,14 @@ extension PlugState {
             guard let p = PowerOnPolicy(rawValue: raw) else { throw JSONError("powerOnPolicy: expected on, off or last") }
             return p
         }
+        let countdown = try o.optional("countdown") { (json: JSON) throws(JSONError) -> Countdown in
+            let c = try JSONObject(json)
+            return Countdown(
+                level: try c.bool("relayOn"), due: MonotonicInstant(nanoseconds: Int64(try c.int("dueNanoseconds"))),
+                boot: try c.string("boot"))
+        }
         self.init(
             version: try o.int("version"), identity: identity, name: try o.string("name"), registered: try o.bool("registered"),
-            relayOn: try o.bool("relayOn"), powerOnPolicy: policy, board: try o.optionalString("board"))
+            relayOn: try o.bool("relayOn"), powerOnPolicy: policy, board: try o.optionalString("board"), countdown: countdown)
     }
 }

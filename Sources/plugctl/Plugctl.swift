@@ -15,7 +15,7 @@ struct Plugctl: ParsableCommand {
         version: plugdVersion,
         subcommands: [
             Status.self, On.self, Off.self, Toggle.self, Identify.self, Setup.self,
-            Reset.self, FactoryReset.self, Deregister.self, Watch.self,
+            CancelTimer.self, Reset.self, FactoryReset.self, Deregister.self, Watch.self,
         ]
     )
 }
@@ -67,6 +67,7 @@ struct Connection: ParsableArguments {
     static func text(_ s: PlugStatus) -> String {
         var rows: [(String, String)] = [("relay", s.relay)]
         if let pending = s.relayPending { rows.append(("pending", pending)) }
+        if let timer = s.timer { rows.append(("timer", timer)) }
         rows += [
             ("led", s.ledPattern), ("mode", s.mode), ("name", s.name), ("identity", s.identity),
             ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
@@ -145,15 +146,49 @@ struct Status: SocketCommand {
     @OptionGroup var connection: Connection
 }
 
-struct On: SocketCommand {
-    static let configuration = CommandConfiguration(abstract: "Switch the relay on.")
-    static let request = "on"
-    @OptionGroup var connection: Connection
+/// `on` and `off`, with an optional countdown (`--for 30m`: switch back after that long).
+protocol RelayCommand: ParsableCommand {
+    static var request: String { get }
+    var connection: Connection { get }
+    var duration: String? { get }
 }
 
-struct Off: SocketCommand {
-    static let configuration = CommandConfiguration(abstract: "Switch the relay off.")
+extension RelayCommand {
+    func validate() throws { _ = try seconds() }
+    func run() throws { try connection.send(ControlRequestMessage(command: Self.request, seconds: try seconds())) }
+
+    /// `--for` in seconds: a whole number with one unit, `s`, `m`, `h` or `d` (90s, 30m, 2h, 1d),
+    /// from 1 s to 7 days.
+    func seconds() throws -> Int? {
+        guard let duration else { return nil }
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        guard let unit = duration.last.flatMap({ units[$0] }), let n = Int(duration.dropLast()), n > 0,
+            n <= 7 * 86400 / unit
+        else { throw ValidationError("--for takes a whole number and a unit, s, m, h or d (90s, 30m, 2h), up to 7 days") }
+        return n * unit
+    }
+}
+
+struct On: RelayCommand {
+    static let configuration = CommandConfiguration(abstract: "Switch the relay on (with --for, off again after that long).")
+    static let request = "on"
+    @OptionGroup var connection: Connection
+    @Option(name: .customLong("for"), help: ArgumentHelp("Switch it off again after this long: 90s, 30m, 2h, 1d.", valueName: "duration"))
+    var duration: String?
+}
+
+struct Off: RelayCommand {
+    static let configuration = CommandConfiguration(abstract: "Switch the relay off (with --for, on again after that long).")
     static let request = "off"
+    @OptionGroup var connection: Connection
+    @Option(name: .customLong("for"), help: ArgumentHelp("Switch it on again after this long: 90s, 30m, 2h, 1d.", valueName: "duration"))
+    var duration: String?
+}
+
+struct CancelTimer: SocketCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel-timer", abstract: "End the countdown (on/off --for) without switching the relay.")
+    static let request = "cancel-timer"
     @OptionGroup var connection: Connection
 }
 

@@ -164,7 +164,7 @@ struct Daemon {
                 backend: backend, wiring: wiring,
                 store: StateStore(fs: PosixStateFileSystem(directory: stateDir), board: board),
                 policy: policy, timings: timings, writeDelay: writeDelay, keeper: keeper,
-                sink: sink, now: clock.now)
+                boot: BootID.current, sink: sink, now: clock.now)
         } catch {
             fail("\(error)")
             throw ExitCode(error is GPIOError ? ExitStatus.unavailable : ExitStatus.cannotCreate)

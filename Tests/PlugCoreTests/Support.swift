@@ -27,11 +27,12 @@ struct Harness {
 
     init(
         state: PlugState = registeredState(), policy: PowerOnPolicy = .last, timings: PlugTimings = PlugTimings(),
-        buttonPressed: Bool = false, resetCompleted: Bool = false, at start: MonotonicInstant = .zero
+        buttonPressed: Bool = false, resetCompleted: Bool = false, boot: String = "boot-1",
+        at start: MonotonicInstant = .zero
     ) {
         (machine, effects) = PlugMachine.start(
             state: state, policy: policy, timings: timings, buttonPressed: buttonPressed,
-            resetCompletedAtStart: resetCompleted, at: start)
+            resetCompletedAtStart: resetCompleted, boot: boot, at: start)
         now = start
     }
 

@@ -65,7 +65,8 @@ import Testing
     @Test func messagesRoundTripAndAgreeWithAnotherParser() throws {
         let status = PlugStatus(
             relay: "on", led: "white", ledPattern: "white solid", mode: "normal", name: "kettle/2", identity: "X",
-            registered: true, fault: nil, buttonHeld: false, broker: "connected", relayPending: "off in 1.2 s")
+            registered: true, fault: nil, buttonHeld: false, broker: "connected", relayPending: "off in 1.2 s",
+            timer: "off in 29 min 58 s")
         let reply = ControlReply.success(status)
         #expect(try ControlReply(line: ControlProtocol.line(reply)) == reply)
         #expect(try ControlReply(line: ControlProtocol.line(ControlReply.failure("no"))) == .failure("no"))
@@ -73,6 +74,9 @@ import Testing
         #expect(try ControlEventMessage(line: ControlProtocol.line(event)) == event)
         let request = ControlRequestMessage(command: "setup", name: "kettle")
         #expect(try ControlRequestMessage(line: ControlProtocol.line(request)) == request)
+        let timed = ControlRequestMessage(command: "on", seconds: 1800)
+        #expect(try ControlRequestMessage(line: ControlProtocol.line(timed)) == timed)
+        #expect(String(decoding: ControlProtocol.line(timed), as: UTF8.self) == "{\"command\":\"on\",\"seconds\":1800}\n")
 
         let line = ControlProtocol.line(reply)
         #expect(line.last == 0x0A && line.dropLast().allSatisfy { $0 != 0x0A })
@@ -80,7 +84,7 @@ import Testing
         let otherStatus = other?["status"] as? [String: Any]
         #expect(other?["ok"] as? Bool == true && other?["error"] == nil)
         #expect(otherStatus?["name"] as? String == "kettle/2" && otherStatus?["relayPending"] as? String == "off in 1.2 s")
-        #expect(otherStatus?["fault"] == nil && otherStatus?.count == 10)
+        #expect(otherStatus?["fault"] == nil && otherStatus?.count == 11)
     }
 
     /// A state file as earlier versions wrote it (Foundation's pretty JSON) reads as before, and
@@ -114,12 +118,24 @@ import Testing
         #expect(freshMembers?["powerOnPolicy"] == nil && freshMembers?["board"] == nil && freshMembers?.count == 5)
     }
 
+    @Test func aCountdownIsKeptInTheStateFile() throws {
+        var state = PlugState.fresh(identity: UUID())
+        state.countdown = Countdown(level: false, due: MonotonicInstant(nanoseconds: 1_801_000_000_000), boot: "0123abcd")
+        let written = StateStore.encode(state)
+        #expect(StateStore.decode(written) == state)
+        let members = try JSONSerialization.jsonObject(with: Data(written)) as? [String: Any]
+        let countdown = members?["countdown"] as? [String: Any]
+        #expect(countdown?["relayOn"] as? Bool == false && countdown?["boot"] as? String == "0123abcd")
+        #expect((countdown?["dueNanoseconds"] as? NSNumber)?.int64Value == 1_801_000_000_000)
+    }
+
     @Test(arguments: [
         #"{"version":1,"identity":"not-a-uuid","name":"a","registered":true,"relayOn":false}"#,
         #"{"version":1,"identity":"6BA7B810-9DAD-11D1-80B4-00C04FD430C8","name":"a","registered":"yes","relayOn":false}"#,
         #"{"version":1,"identity":"6BA7B810-9DAD-11D1-80B4-00C04FD430C8","name":"a","registered":true,"relayOn":false,"powerOnPolicy":"sometimes"}"#,
         #"{"version":2,"identity":"6BA7B810-9DAD-11D1-80B4-00C04FD430C8","name":"a","registered":true,"relayOn":false}"#,
         #"{"version":1,"identity":"6BA7B810-9DAD-11D1-80B4-00C04FD430C8","registered":true,"relayOn":false}"#,
+        #"{"version":1,"identity":"6BA7B810-9DAD-11D1-80B4-00C04FD430C8","name":"a","registered":true,"relayOn":false,"countdown":{"relayOn":false,"boot":"x"}}"#,
     ])
     func badStateFilesAreRefused(text: String) {
         #expect(StateStore.decode(Array(text.utf8)) == nil)
