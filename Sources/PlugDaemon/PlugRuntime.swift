@@ -28,6 +28,8 @@ public final class PlugRuntime {
     var resetFailure: String?
     /// The colour currently shown on the LED lines.
     public private(set) var shownColor: LEDColor?
+    /// The instant the LED was last brought up to date (`updateLED`).
+    private var ledShownAt: MonotonicInstant = .zero
     /// Keeps storms of one event out of the journal (`LogThrottle`).
     private var throttle = LogThrottle()
     /// While a run loop carries out a batch of events, due state writes wait for its end: a
@@ -142,18 +144,15 @@ public final class PlugRuntime {
 
     /// When the runtime next needs `handle(.tick, at:)`: a machine deadline, the LED's next
     /// change, a coalesced write, or a storm's summary. `nil` when idle — no timer at all.
+    ///
+    /// The LED's next change is the one after the instant it was last brought up to date, not
+    /// after `now`: a change that fell between the two (a slow pass) is then due at once rather
+    /// than skipped. Skipped, the end of the start-up flashes left the LED dark with the relay
+    /// on until the next event (seen once under emulation).
     public func nextWake(after now: MonotonicInstant) -> MonotonicInstant? {
-        earliest(machine.nextDeadline, machine.led(at: now).nextChange(after: now), storageDue, throttle.nextDeadline)
-    }
-
-    /// The LED as it should be at `now`, then `nextWake(after: now)`: what a loop asks before it
-    /// sleeps. The LED's changes are asked for after `now`, so one that fell between the pass's
-    /// own instant and `now` (a slow pass) would otherwise be skipped, and after the last of the
-    /// start-up flashes nothing would ever show the steady colour: the LED stayed dark until the
-    /// next event (seen once under emulation, with the relay on).
-    public func nextWake(showingLEDAt now: MonotonicInstant) -> MonotonicInstant? {
-        updateLED(at: now)
-        return nextWake(after: now)
+        earliest(
+            machine.nextDeadline, machine.led(at: ledShownAt).nextChange(after: ledShownAt), storageDue,
+            throttle.nextDeadline)
     }
 
     /// Ticks the runtime at every instant it asks to be woken at, from after `now` up to `t`,
@@ -161,7 +160,7 @@ public final class PlugRuntime {
     /// runtime with it, moving the clock to each instant first in `visit`.
     public func advance(from now: MonotonicInstant, to t: MonotonicInstant, visiting visit: (MonotonicInstant) -> Void = { _ in }) {
         var now = now, last: MonotonicInstant?
-        while let wake = nextWake(showingLEDAt: now), wake <= t, wake != last {
+        while let wake = nextWake(after: now), wake <= t, wake != last {
             last = wake
             now = max(now, wake)
             visit(now)
@@ -235,6 +234,7 @@ public final class PlugRuntime {
     }
 
     private func updateLED(at now: MonotonicInstant) {
+        ledShownAt = now
         let color = machine.led(at: now).color(at: now)
         guard color != shownColor else { return }
         do {

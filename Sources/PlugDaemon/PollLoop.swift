@@ -39,7 +39,7 @@ extension PlugRuntime {
                 watchdog.ping()
                 nextPing = now.advanced(by: watchdog.interval)
             }
-            let wake = earliest(nextWake(showingLEDAt: now), watchdog == nil ? nil : nextPing)
+            let wake = earliest(nextWake(after: now), watchdog == nil ? nil : nextPing)
             // A signal ends the wait as a timeout would, with the stop fd readable from then on.
             guard (try? stop.wait(&fds, timeout: wake.map { now.duration(to: $0) })) != nil else { break }
             if fds[2].revents != 0 { break }

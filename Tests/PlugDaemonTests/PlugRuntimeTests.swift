@@ -102,9 +102,11 @@ final class Rig {
         #expect(rig.led == .off)
         let afterFlashes = MonotonicInstant.zero.advanced(by: .milliseconds(950))
         rig.clock.advance(to: afterFlashes)
-        let wake = rig.runtime.nextWake(showingLEDAt: afterFlashes)
+        // The end of the flashes is due: a wake at once, not none.
+        #expect(rig.runtime.nextWake(after: afterFlashes) == MonotonicInstant.zero.advanced(by: .milliseconds(900)))
+        rig.runtime.handle(.tick, at: afterFlashes)
         #expect(rig.led == .blue)
-        #expect(wake == nil) // and nothing more to wake for: steady
+        #expect(rig.runtime.nextWake(after: afterFlashes) == nil) // and then nothing more: steady
     }
 
     @Test func holdFiveSecondsShowsRedThenSetupBlinksBlue() throws {
