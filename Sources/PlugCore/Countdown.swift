@@ -18,9 +18,6 @@ public struct Countdown: Equatable, Sendable {
         self.boot = boot
     }
 
-    /// The longest countdown plugd takes: a week.
-    public static let longest: Duration = .seconds(7 * 24 * 3600)
-
     /// `d` for people: "1 h 30 min", "10 min", "45 s" (whole seconds, rounded up).
     public static func text(_ d: Duration) -> String {
         let total = max(0, (d.nanoseconds + 999_999_999) / 1_000_000_000)

@@ -18,8 +18,8 @@ public struct PlugMachine: Sendable {
         case deregister
         /// Blink the LED green for a few seconds, to find this plug among others.
         case identify
-        /// Switch the relay to `on` now and back after `for` (a countdown; `Countdown.longest`
-        /// at most, which the control socket checks).
+        /// Switch the relay to `on` now and back after `for` (a countdown; the control
+        /// socket takes 1 s to 7 days, `ControlRequestMessage.secondsRange`).
         case timed(on: Bool, for: Duration)
         /// End the countdown without switching the relay.
         case cancelTimer

@@ -156,8 +156,12 @@ public final class ControlServer: Sendable {
                 input = .command(on ? .on : .off, source: .control)
                 break
             }
-            guard seconds >= 1, Duration.seconds(seconds) <= Countdown.longest else {
-                send(fd, ControlProtocol.line(ControlReply.failure("a countdown must be 1 s to 7 days (seconds: 1 to 604800)")))
+            let range = ControlRequestMessage.secondsRange
+            guard range.contains(seconds) else {
+                send(
+                    fd,
+                    ControlProtocol.line(
+                        ControlReply.failure("a countdown must be 1 s to 7 days (seconds: \(range.lowerBound) to \(range.upperBound))")))
                 return
             }
             input = .command(.timed(on: on, for: .seconds(seconds)), source: .control)

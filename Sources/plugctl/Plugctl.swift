@@ -162,8 +162,8 @@ extension RelayCommand {
     func seconds() throws -> Int? {
         guard let duration else { return nil }
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = duration.last.flatMap({ units[$0] }), let n = Int(duration.dropLast()), n > 0,
-            n <= 7 * 86400 / unit
+        guard let unit = duration.last.flatMap({ units[$0] }), let n = Int(duration.dropLast()),
+            n <= ControlRequestMessage.secondsRange.upperBound / unit, ControlRequestMessage.secondsRange.contains(n * unit)
         else { throw ValidationError("--for takes a whole number and a unit, s, m, h or d (90s, 30m, 2h), up to 7 days") }
         return n * unit
     }
