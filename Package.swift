@@ -128,7 +128,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "plugctl",
-            dependencies: ["PlugPOSIX", "PlugProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PlugCore", "PlugPOSIX", "PlugProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: releaseLinking
         ),
         .target(name: "PlugTestSupport", dependencies: ["PlugCore"]),

@@ -8,7 +8,8 @@ Checks: on/off --for switch now and back when the time is up, with the journal e
 plugctl shows the countdown; cancel-timer and any other switch end it; a restart of plugd in the
 same boot keeps it running (and fires at once if it ended meanwhile); a start in another boot
 (a power cut) finds it ended and the power-on policy decides; bad durations are refused by
-plugctl (exit 64) and by the socket, with plugd still serving.
+plugctl (exit 64) and by the socket, with plugd still serving; `[relay] auto_off` switches off
+after its time, started by plugctl and by the button, replaced by a countdown asked for.
 
 Prints one line per check and a closing line "N passed, N failed"; exits 1 if any failed."""
 import os
@@ -94,7 +95,42 @@ def main():
         check("... the relay untouched by all of them, and plugd still serving", plug.status()["relay"] == "off")
     finally:
         plug.stop()
+    auto_off(work)
     finish(work)
+
+
+def auto_off(work):
+    """`[relay] auto_off = "2s"`: every switch on starts a countdown to off."""
+    os.makedirs(os.path.join(work, "auto"))
+    os.makedirs(os.path.join(work, "bad"))
+    plug = Plug(os.path.join(work, "auto"))
+    with open(plug.config) as f:
+        text = f.read()
+    with open(plug.config, "w") as f:
+        f.write(text.replace("[relay]\n", '[relay]\nauto_off = "2s"\n', 1))
+    plug.start()
+    try:
+        out = plugctl(plug, "on")
+        check("auto_off = \"2s\": plugctl on shows the auto-off countdown",
+              out.returncode == 0 and "off in 2 s (auto-off)" in out.stdout, out.stdout + out.stderr)
+        check("... off when the 2 s are up, logged as the auto-off's",
+              wait_for(lambda: plug.status()["relay"] == "off", 5) and plug.logged("Auto-off ended"), plug.tail())
+        plug.send_button("press")
+        time.sleep(0.1)
+        plug.send_button("release")
+        check("... a button press on starts it too", wait_for(lambda: "(auto-off)" in plug.status().get("timer", ""), 3), plug.status())
+        reply = plug.command("on", seconds=30)
+        check("... a countdown asked for takes its place", reply.get("ok") and reply["status"].get("timer", "").startswith("off in 30 s"), reply)
+    finally:
+        plug.stop()
+    bad = Plug(os.path.join(work, "bad"))
+    with open(bad.config) as f:
+        text = f.read()
+    with open(bad.config, "w") as f:
+        f.write(text.replace("[relay]\n", '[relay]\nauto_off = "2 hours"\n', 1))
+    out = subprocess.run([os.path.join(BIN, "plugd"), "--check-config", bad.config], capture_output=True, text=True)
+    check("auto_off = \"2 hours\": --check-config names the key and the form",
+          out.returncode != 0 and "relay.auto_off: must be a whole number and a unit" in out.stderr, (out.returncode, out.stderr))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ struct ConfigKey {
             .line("relay", "line", \.relay.line),
             .int("relay", "max_changes", 1...100, \.timings.relayMaxChanges),
             .seconds("relay", "max_changes_window_s", 0...3600, \.timings.relayChangeWindow),
+            .duration("relay", "auto_off", \.timings.autoOff),
+            .duration("relay", "auto_on", \.timings.autoOn),
             .string("button", "chip", \.button.chip),
             .bool("button", "active_low", \.button.activeLow),
             .line("button", "line", \.button.line),
@@ -176,6 +178,19 @@ extension ConfigKey {
         _ to: WritableKeyPath<ConfigValues, Duration?>
     ) -> ConfigKey {
         key(section, name, to) { r, v, k in r.seconds(v, k, range) }
+    }
+
+    /// A duration as people write it, `"90s"`, `"30m"`, `"2h"`, `"1d"` (`Countdown.seconds(in:)`):
+    /// 1 s to 7 days.
+    static func duration(_ section: String, _ name: String, _ to: WritableKeyPath<ConfigValues, Duration?>) -> ConfigKey {
+        key(section, name, to) { r, v, k in
+            guard let v else { return nil }
+            guard let text = v.string else { return r.failed(k, "must be a duration in quotes, like \"2h\" (units s, m, h, d)") }
+            guard let n = Countdown.seconds(in: text), n > 0 else {
+                return r.failed(k, "must be \(Countdown.form), like \"2h\" (got \"\(text.unicodeScalars.map { $0.escaped(asASCII: true) }.joined())\")")
+            }
+            return .seconds(n)
+        }
     }
 
     /// One of an enumeration's raw values.

@@ -5,10 +5,10 @@ public enum LogPriority: Int, Sendable, Comparable {
     public static func < (a: LogPriority, b: LogPriority) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// Who asked for something: the physical button, the control socket, an MQTT command, or the
-/// daemon itself.
+/// Who asked for something: the physical button, the control socket, an MQTT command, the
+/// daemon itself, a countdown, or the config (`[relay] auto_off`).
 public enum EventSource: String, Sendable, Equatable {
-    case button, control, mqtt, startup, system, timer
+    case button, control, mqtt, startup, system, timer, config
 }
 
 /// One thing that happened to the plug, ready to become one journal entry: `name` is the

@@ -226,6 +226,7 @@ public struct PlugMachine: Sendable {
             machine.state.relayOn = machine.relayOn
             fx.append(.save(machine.state))
         }
+        if !resetCompletedAtStart { machine.followAutoRule(&fx) }
         return (machine, fx)
     }
 
@@ -389,7 +390,7 @@ public struct PlugMachine: Sendable {
         fx.append(
             .log(
                 PlugEvent(
-                    .timerFired, "Countdown ended: relay \(onOff(c.level))",
+                    .timerFired, "\(c.title) ended: relay \(onOff(c.level))",
                     priority: .notice, fields: [.relay: onOff(c.level), .source: EventSource.timer.rawValue])))
         setRelay(c.level, source: .timer, &fx)
         fx.append(.save(state))
@@ -403,7 +404,7 @@ public struct PlugMachine: Sendable {
         fx.append(
             .log(
                 PlugEvent(
-                    .timerCancelled, "Countdown cancelled (\(why)): the relay will not be switched \(onOff(c.level))",
+                    .timerCancelled, "\(c.title) cancelled (\(why)): the relay will not be switched \(onOff(c.level))",
                     priority: .notice, fields: [.relay: onOff(relayOn), .source: source.rawValue])))
     }
 
@@ -562,8 +563,10 @@ public struct PlugMachine: Sendable {
             identifying = now
             fx.append(.log(PlugEvent(.identify, "Identify: LED blinks green for \(timings.identifyShown)", fields: fields)))
         case .timed(let on, let d):
-            setRelay(on, source: source, &fx) // ends a countdown that ran
+            cancelCountdown("replaced by a new countdown", source: source, &fx)
+            // Set before the switch, so that no auto-off or auto-on starts for it.
             state.countdown = Countdown(level: !on, due: now.advanced(by: d), boot: boot)
+            setRelay(on, source: source, keepingCountdown: true, &fx)
             fx.append(.save(state))
             fx.append(
                 .log(
@@ -583,8 +586,8 @@ public struct PlugMachine: Sendable {
     /// has room, else collapsed into the pending one (the last request wins, even one for the
     /// level the relay has, which then leaves nothing to do). Any request but the countdown's
     /// own ends a countdown that runs: the last word is the user's.
-    private mutating func setRelay(_ on: Bool, source: EventSource, _ fx: inout [Effect]) {
-        if source != .timer { cancelCountdown("the relay was switched by \(source.rawValue)", source: source, &fx) }
+    private mutating func setRelay(_ on: Bool, source: EventSource, keepingCountdown: Bool = false, _ fx: inout [Effect]) {
+        if source != .timer, !keepingCountdown { cancelCountdown("the relay was switched by \(source.rawValue)", source: source, &fx) }
         guard on != relayOn || flood.pending != nil else { return }
         if flood.pending == nil, flood.admit(at: now) {
             changeRelay(on, source: source, delayed: false, &fx)
@@ -609,6 +612,29 @@ public struct PlugMachine: Sendable {
                 PlugEvent(
                     .relay, "Relay \(onOff(on)) (\(source.rawValue)\(note))",
                     fields: [.relay: onOff(on), .source: source.rawValue])))
+        followAutoRule(&fx)
+    }
+
+    /// `[relay] auto_off` / `auto_on`: with the relay at its new level and no countdown
+    /// running, starts the one the config asks for at that level. An auto countdown left from
+    /// a config that no longer asks for it (plugd restarted with another config) ends. A
+    /// countdown asked for (`on --for`) replaces this one right after, as it is set after the
+    /// switch.
+    private mutating func followAutoRule(_ fx: inout [Effect]) {
+        let rule = relayOn ? timings.autoOff : timings.autoOn
+        if let c = state.countdown {
+            if !c.auto || (c.level != relayOn && rule != nil) { return } // one asked for, or the right one
+            cancelCountdown("the config no longer asks for it", source: .config, &fx)
+        }
+        guard let rule else { return }
+        let c = Countdown(level: !relayOn, due: now.advanced(by: rule), boot: boot, auto: true)
+        state.countdown = c
+        fx.append(.save(state))
+        fx.append(
+            .log(
+                PlugEvent(
+                    .timerStarted, "\(c.title): relay \(onOff(!relayOn)) in \(Countdown.text(rule))",
+                    fields: [.relay: onOff(!relayOn), .countdownS: "\(rule.nanoseconds / 1_000_000_000)", .source: EventSource.config.rawValue])))
     }
 
     /// Logs the requests the flood guard collapsed, at most once per window.

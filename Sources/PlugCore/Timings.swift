@@ -42,6 +42,11 @@ public struct PlugTimings: Sendable, Equatable {
     /// (`RelayFloodGuard`); a zero window turns it off.
     public var relayMaxChanges = 5
     public var relayChangeWindow: Duration = .seconds(3)
+    /// `[relay] auto_off`: every time the relay turns on, it turns off after this long (a
+    /// countdown, `Countdown.auto`); `nil` = never.
+    public var autoOff: Duration?
+    /// `[relay] auto_on`: every time the relay turns off, it turns on after this long.
+    public var autoOn: Duration?
 
     public init() {}
 }

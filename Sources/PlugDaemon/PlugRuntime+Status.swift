@@ -16,7 +16,7 @@ extension PlugRuntime {
                 let wait = m.flood.roomAt.map { now.duration(to: $0).milliseconds } ?? 0
                 return "\(p.level ? "on" : "off") in \(wait) ms (flood guard: \(m.flood.limit) changes per \(m.flood.window.milliseconds) ms)"
             },
-            timer: m.countdown.map { "\($0.level ? "on" : "off") in \(Countdown.text(now.duration(to: $0.due)))" })
+            timer: m.countdown.map { "\($0.level ? "on" : "off") in \(Countdown.text(now.duration(to: $0.due)))\($0.auto ? " (\($0.title.lowercased()))" : "")" })
     }
 
     /// One line for systemd's `STATUS=` (what `systemctl status plugd` shows): relay, LED, mode

@@ -26,8 +26,14 @@ public struct JSONObject {
 
     /// A required boolean.
     public func bool(_ key: String) throws(JSONError) -> Bool {
+        guard let b = try optionalBool(key) else { throw missing(key) }
+        return b
+    }
+
+    /// A boolean, or `nil` if the member is absent or null.
+    public func optionalBool(_ key: String) throws(JSONError) -> Bool? {
         switch members[key] {
-        case nil, .null: throw missing(key)
+        case nil, .null: return nil
         case .bool(let b): return b
         default: throw wrong(key, "true or false")
         }

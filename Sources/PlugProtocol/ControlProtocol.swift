@@ -40,7 +40,8 @@ public struct ControlRequestMessage: JSONMessage, Equatable, Sendable {
     public var name: String?
     /// For `on` and `off`: switch back after this many seconds (a countdown).
     public var seconds: Int?
-    /// The countdowns the daemon takes, in seconds: 1 s to 7 days (plugctl checks the same).
+    /// The countdowns the daemon takes, in seconds: 1 s to 7 days (`Countdown.longest`; plugctl
+    /// checks the same).
     public static let secondsRange = 1...(7 * 24 * 3600)
 
     public init(command: String, name: String? = nil, seconds: Int? = nil) {

@@ -16,7 +16,10 @@ extension PlugState {
             "registered": .bool(registered), "relayOn": .bool(relayOn),
             "powerOnPolicy": powerOnPolicy.map { .string($0.rawValue) }, "board": board.map(JSON.string),
             "countdown": countdown.map { c in
-                ["relayOn": .bool(c.level), "dueNanoseconds": .int(c.due.nanoseconds), "boot": .string(c.boot)]
+                .object(dropping: [
+                    "relayOn": .bool(c.level), "dueNanoseconds": .int(c.due.nanoseconds), "boot": .string(c.boot),
+                    "auto": c.auto ? .bool(true) : nil,
+                ])
             },
         ])
     }
@@ -32,7 +35,7 @@ extension PlugState {
             let c = try JSONObject(json)
             return Countdown(
                 level: try c.bool("relayOn"), due: MonotonicInstant(nanoseconds: Int64(try c.int("dueNanoseconds"))),
-                boot: try c.string("boot"))
+                boot: try c.string("boot"), auto: try c.optionalBool("auto") ?? false)
         }
         self.init(
             version: try o.int("version"), identity: identity, name: try o.string("name"), registered: try o.bool("registered"),

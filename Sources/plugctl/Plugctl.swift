@@ -1,4 +1,5 @@
 import ArgumentParser
+import PlugCore
 import PlugPOSIX
 import PlugProtocol
 #if canImport(Glibc)
@@ -158,14 +159,13 @@ extension RelayCommand {
     func run() throws { try connection.send(ControlRequestMessage(command: Self.request, seconds: try seconds())) }
 
     /// `--for` in seconds: a whole number with one unit, `s`, `m`, `h` or `d` (90s, 30m, 2h, 1d),
-    /// from 1 s to 7 days.
+    /// from 1 s to 7 days (`Countdown.seconds(in:)`, as the config's `auto_off` and MQTT read it).
     func seconds() throws -> Int? {
         guard let duration else { return nil }
-        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = duration.last.flatMap({ units[$0] }), let n = Int(duration.dropLast()),
-            n <= ControlRequestMessage.secondsRange.upperBound / unit, ControlRequestMessage.secondsRange.contains(n * unit)
-        else { throw ValidationError("--for takes a whole number and a unit, s, m, h or d (90s, 30m, 2h), up to 7 days") }
-        return n * unit
+        guard let n = Countdown.seconds(in: duration), ControlRequestMessage.secondsRange.contains(n) else {
+            throw ValidationError("--for takes \(Countdown.form)")
+        }
+        return n
     }
 }
 

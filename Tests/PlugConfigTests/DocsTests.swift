@@ -62,6 +62,7 @@ import Testing
             "relay.active_low": "\(c.wiring.relay.activeLow)",
             "relay.max_changes": "\(c.timings.relayMaxChanges)",
             "relay.max_changes_window_s": seconds(c.timings.relayChangeWindow),
+            "relay.auto_off": c.timings.autoOff.map(seconds) ?? "none", "relay.auto_on": c.timings.autoOn.map(seconds) ?? "none",
             "button.active_low": "\(c.wiring.button.activeLow)",
             "button.bias": c.wiring.buttonBias.rawValue,
             "button.toggle_on": b.toggleOn.rawValue,

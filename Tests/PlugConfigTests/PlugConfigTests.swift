@@ -75,6 +75,8 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             active_low = true
             max_changes = 7
             max_changes_window_s = 9
+            auto_off = "2h"
+            auto_on = "90s"
             [button]
             chip = "chip-b"
             line = "btn"
@@ -121,6 +123,7 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(c.wiring.green == LineSpec(chip: "chip-l", line: .name("g"), activeLow: true))
         #expect(c.wiring.blue == LineSpec(chip: "chip-l", line: .offset(7), activeLow: true))
         #expect(c.timings.relayMaxChanges == 7 && c.timings.relayChangeWindow == .seconds(9))
+        #expect(c.timings.autoOff == .seconds(7200) && c.timings.autoOn == .seconds(90))
         #expect(c.timings.button.toggleOn == .release && c.timings.button.debounce == .milliseconds(20))
         #expect(c.timings.button.setupHold == .seconds(4) && c.timings.button.factoryHold == .milliseconds(10_500))
         #expect(c.timings.button.stuckHold == .seconds(40) && c.timings.setupTimeout == .seconds(120))
@@ -165,6 +168,12 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         (minimal + "\n[button2]\n[state]\nwrite_delay_ms = -1\n", ["bad.toml: button2: unknown section or key", "bad.toml: state.write_delay_ms: must be between 0 and 60000 (got -1)"]),
         (minimal.replacingOccurrences(of: "[led]", with: "[led]\nactive_low = \"yes\""), ["bad.toml: led.active_low: must be true or false"]),
         (minimal + "\n[control]\nsocket = \"control.sock\"\n", ["bad.toml: control.socket: must be an absolute path"]),
+        (
+            minimal.replacingOccurrences(of: "line = 17", with: "line = 17\nauto_off = \"2 hours\""),
+            ["bad.toml: relay.auto_off: must be a whole number and a unit, s, m, h or d (90s, 30m, 2h, 1d), up to 7 days, like \"2h\" (got \"2 hours\")"]
+        ),
+        (minimal.replacingOccurrences(of: "line = 17", with: "line = 17\nauto_on = \"0m\""), ["bad.toml: relay.auto_on: must be a whole number"]),
+        (minimal.replacingOccurrences(of: "line = 17", with: "line = 17\nauto_off = 7200"), ["bad.toml: relay.auto_off: must be a duration in quotes, like \"2h\" (units s, m, h, d)"]),
         ("gpio = 3\n" + minimal, ["bad.toml: gpio: must be a table ([gpio])"]),
         (minimal.replacingOccurrences(of: "blue = 24", with: "blue = 23"), ["bad.toml: led.blue: is the same line as led.green"]),
         ("[relay\nline = 17", ["bad.toml: line 1: "]),
