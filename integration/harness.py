@@ -308,7 +308,9 @@ def topics(identity):
     base = f"plugd/{device}"
     return {"device": device, "state": base + "/state", "set": base + "/set", "availability": base + "/availability",
             "identify": base + "/identify", "switch": f"homeassistant/switch/{device}/relay/config",
-            "button": f"homeassistant/button/{device}/identify/config"}
+            "button": f"homeassistant/button/{device}/identify/config", "countdown": base + "/countdown",
+            "countdown_set": base + "/countdown/set", "number": f"homeassistant/number/{device}/countdown/config",
+            "ends": f"homeassistant/sensor/{device}/countdown_ends/config"}
 
 
 def start_broker(prefix, extra=()):

@@ -6,7 +6,8 @@ simulated chip (`plugd --simulate --headless`). The test side talks MQTT with pa
     integration/mqtt-broker-tests.py
 
 Checks: the retained state, availability and Home Assistant discovery payloads; command round
-trips (ON, OFF, TOGGLE, identify) with their source in the log; a retained command never moves
+trips (ON, OFF, TOGGLE, identify) with their source in the log; countdowns (`3m`, `0m`,
+`OFF 2s` on the countdown topic, the retained report, Home Assistant's number and sensor); a retained command never moves
 the relay at (re)connect; the last will after kill -9 and `offline` at a clean stop; the broker
 restarting (LED and status show it, everything is published again, commands work again);
 deregister and factory reset removing the device from Home Assistant, also when the broker was
@@ -79,6 +80,39 @@ def main():
         watcher.publish("homeassistant/status", "online")
         check("Home Assistant coming online gets discovery again", wait_for(lambda: len(watcher.seen(t["switch"])) > n_sw))
 
+        # --- Countdowns over MQTT ---
+        now = retained(broker.port, "#")
+        number = json.loads(now.get(t["number"], "{}"))
+        ends = json.loads(now.get(t["ends"], "{}"))
+        check("Home Assistant gets the countdown's number and its end's timestamp sensor",
+              number.get("command_topic") == t["countdown_set"] and number.get("state_topic") == t["countdown"]
+              and ends.get("device_class") == "timestamp" and ends.get("state_topic") == t["countdown"], (number, ends))
+        check("no countdown runs: the retained report says so",
+              json.loads(now.get(t["countdown"], "{}")) == {"relay": None, "ends": None, "minutes": 0, "auto": False},
+              now.get(t["countdown"]))
+        plug.command("off")
+        before = time.time()
+        watcher.publish(t["countdown_set"], "3m")  # what Home Assistant's number sends for 3
+        check("a countdown over MQTT (3m): relay on, the countdown in status",
+              wait_for(lambda: plug.status()["relay"] == "on" and plug.status().get("timer", "").startswith("off in")), plug.status())
+        report = wait_for(lambda: next((json.loads(m[1]) for m in reversed(watcher.seen(t["countdown"])) if json.loads(m[1])["relay"]), None))
+        end = report and time.mktime(time.strptime(report["ends"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+        check("... its report: relay off, 3 minutes, the end on the wall clock to the second",
+              report and report["relay"] == "off" and report["minutes"] == 3 and before + 178 <= end <= time.time() + 181, report)
+        watcher.publish(t["countdown_set"], "0m")
+        check("0m (the number set to 0) ends it; the relay stays on, the report clears",
+              wait_for(lambda: "timer" not in plug.status() and json.loads(watcher.seen(t["countdown"])[-1][1])["relay"] is None)
+              and plug.status()["relay"] == "on", (plug.status(), watcher.seen(t["countdown"])[-1:]))
+        watcher.publish(t["countdown_set"], "OFF 2s")
+        check("OFF 2s: off now, on again after 2 s", wait_for(lambda: plug.status()["relay"] == "off", 3)
+              and wait_for(lambda: plug.status()["relay"] == "on", 5), plug.status())
+        watcher.publish(t["countdown_set"], "soon")
+        check("a countdown command it does not understand is logged with the accepted forms",
+              wait_for(lambda: plug.logged("ON 30m, OFF 10m, or CANCEL")), plug.tail())
+        plug.command("off")
+        time.sleep(3.5)  # the flood guard's window empties before the checks below count changes
+        earlier_floods = sum("PLUG_EVENT=relay_flood" in line for line in open(plug.log, errors="replace"))
+
         # --- A command flood: at most 5 relay changes per 3 s, the last command wins ---
         time.sleep(3.1)   # the changes above leave the guard's window
         changes = lambda: plug.log_count("PLUG_EVENT=relay PLUG_RELAY=")
@@ -94,7 +128,7 @@ def main():
         check("... plugctl status shows the pending change", pending is not None and pending.startswith("off in "), pending)
         check("... it is applied when the window allows: the final state is the last command (OFF)",
               wait_for(lambda: plug.status()["relay"] == "off" and plug.status().get("relayPending") is None, 8), plug.status())
-        floods = lambda: [line for line in open(plug.log, errors="replace") if "PLUG_EVENT=relay_flood" in line]
+        floods = lambda: [line for line in open(plug.log, errors="replace") if "PLUG_EVENT=relay_flood" in line][earlier_floods:]
         wait_for(floods, 5)   # reported once the window that began with the first collapsed command is over
         time.sleep(3.1)   # and nothing more after it
         flood = floods()
@@ -151,7 +185,8 @@ def main():
         t = topics(new_identity)
         wait_for(lambda: plug.status().get("broker") == "connected")
         now = retained(broker.port, "#")
-        check("deregister clears the old discovery configs", old["switch"] not in now and old["button"] not in now, now)
+        check("deregister clears the old discovery configs and the countdown's report",
+              all(old[k] not in now for k in ("switch", "button", "number", "ends", "countdown")), now)
         check("... and the old state and availability", old["state"] not in now and old["availability"] not in now, now)
         order = [plug.log_index("PLUG_EVENT=factory_reset_started"), plug.log_index("PLUG_EVENT=mqtt_forgotten"),
                  plug.log_index(f"PLUG_CLIENT_ID={t['device']}")]

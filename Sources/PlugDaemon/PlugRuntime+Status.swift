@@ -47,9 +47,20 @@ extension PlugRuntime {
             brokerConnected: machine.brokerConnected, countdown: machine.countdown)
     }
 
-    /// What the MQTT client reports about the plug.
-    public var snapshot: PlugSnapshot {
-        PlugSnapshot(machine.state, relayOn: machine.relayOn)
+    /// What the MQTT client reports about the plug at `now`, when the wall clock reads `unixNow`.
+    /// A countdown's report is made once per countdown, so the snapshot changes only when the
+    /// plug does, not as time passes.
+    public func snapshot(at now: MonotonicInstant, unixNow: Duration) -> PlugSnapshot {
+        var report: CountdownReport?
+        if let c = machine.countdown {
+            if let (reported, r) = countdownReported, reported == c {
+                report = r
+            } else {
+                report = CountdownReport(c, now: now, unixNow: unixNow)
+                countdownReported = (c, report!)
+            }
+        }
+        return PlugSnapshot(machine.state, relayOn: machine.relayOn, countdown: report)
     }
 
     static let faultText = "state cannot be written"

@@ -1,5 +1,6 @@
 import PlugCore
 import PlugGPIO
+import PlugMQTT
 import PlugStore
 
 /// The daemon's engine: it feeds inputs to the pure `PlugMachine` and carries out its effects on
@@ -30,6 +31,8 @@ public final class PlugRuntime {
     public private(set) var shownColor: LEDColor?
     /// The instant the LED was last brought up to date (`updateLED`).
     private var ledShownAt: MonotonicInstant = .zero
+    /// The countdown last reported to MQTT, and its report (`snapshot(at:unixNow:)`).
+    var countdownReported: (Countdown, CountdownReport)?
     /// Keeps storms of one event out of the journal (`LogThrottle`).
     private var throttle = LogThrottle()
     /// While a run loop carries out a batch of events, due state writes wait for its end: a

@@ -1,8 +1,21 @@
+import PlugCore
 import PlugJSON
 
-/// Home Assistant's MQTT discovery configs for a plug: a switch for the relay and a button that
-/// identifies the plug. Published retained; an empty retained config removes the entity.
+/// Home Assistant's MQTT discovery configs for a plug: a switch for the relay, a button that
+/// identifies the plug, a number that starts a countdown ("Switch off in", minutes; 0 ends it)
+/// and a timestamp sensor for when the countdown ends. Published retained; an empty retained
+/// config removes the entity.
 public enum HomeAssistantDiscovery {
+    /// Every config, with its topic, in `MQTTTopics.discoveryConfigs`' order.
+    public static func configs(_ topics: MQTTTopics, name: String) -> [(topic: String, config: String)] {
+        [
+            (topics.switchConfig, switchConfig(topics, name: name)),
+            (topics.buttonConfig, buttonConfig(topics, name: name)),
+            (topics.countdownConfig, countdownConfig(topics, name: name)),
+            (topics.countdownEndsConfig, countdownEndsConfig(topics, name: name)),
+        ]
+    }
+
     /// The switch's config.
     public static func switchConfig(_ topics: MQTTTopics, name: String) -> String {
         json(
@@ -34,6 +47,43 @@ public enum HomeAssistantDiscovery {
                 "payload_press": "PRESS",
                 "qos": 1,
                 "retain": false,
+            ].merging(common(topics, name: name)) { a, _ in a })
+    }
+
+    /// The countdown's number: setting it to N switches the relay on now and off in N minutes
+    /// (`N m` on the countdown command topic), 0 ends the countdown; it shows the minutes the
+    /// running countdown had when it was set (0 when none runs).
+    public static func countdownConfig(_ topics: MQTTTopics, name: String) -> String {
+        json(
+            [
+                "name": "Switch off in",
+                "unique_id": .string(topics.uniqueID + "_countdown"),
+                "icon": "mdi:timer-outline",
+                "command_topic": .string(topics.countdownCommand),
+                "command_template": "{{ value | int }}m",
+                "state_topic": .string(topics.countdown),
+                "value_template": "{{ value_json.minutes }}",
+                "min": 0,
+                "max": .int(Int64(Countdown.longest.components.seconds / 60)),
+                "step": 1,
+                "mode": "box",
+                "unit_of_measurement": "min",
+                "qos": 1,
+                "retain": false,
+            ].merging(common(topics, name: name)) { a, _ in a })
+    }
+
+    /// When the countdown ends (unknown when none runs).
+    public static func countdownEndsConfig(_ topics: MQTTTopics, name: String) -> String {
+        json(
+            [
+                "name": "Countdown ends",
+                "unique_id": .string(topics.uniqueID + "_countdown_ends"),
+                "device_class": "timestamp",
+                "state_topic": .string(topics.countdown),
+                "value_template": "{{ value_json.ends }}",
+                "json_attributes_topic": .string(topics.countdown),
+                "qos": 1,
             ].merging(common(topics, name: name)) { a, _ in a })
     }
 

@@ -11,17 +11,20 @@ public struct PlugSnapshot: Sendable, Equatable {
     public var name: String
     public var registered: Bool
     public var relayOn: Bool
+    /// The countdown that runs, if any.
+    public var countdown: CountdownReport?
 
-    public init(identity: UUID, name: String, registered: Bool, relayOn: Bool) {
+    public init(identity: UUID, name: String, registered: Bool, relayOn: Bool, countdown: CountdownReport? = nil) {
         self.identity = identity
         self.name = name
         self.registered = registered
         self.relayOn = relayOn
+        self.countdown = countdown
     }
 
     /// The snapshot of a persisted state with the relay at `relayOn`.
-    public init(_ state: PlugState, relayOn: Bool) {
-        self.init(identity: state.identity, name: state.name, registered: state.registered, relayOn: relayOn)
+    public init(_ state: PlugState, relayOn: Bool, countdown: CountdownReport? = nil) {
+        self.init(identity: state.identity, name: state.name, registered: state.registered, relayOn: relayOn, countdown: countdown)
     }
 }
 
@@ -35,7 +38,8 @@ public struct PlugSnapshot: Sendable, Equatable {
 /// - Home Assistant discovery is published while the plug is registered (set up), again when the
 ///   name changes and when Home Assistant announces `online`; a plug that stops being
 ///   registered is removed from Home Assistant (empty retained configs).
-/// - Commands (`ON`, `OFF`, `TOGGLE`, identify) are obeyed only when live: a retained command is
+/// - The countdown is published retained on its topic whenever it changes (`CountdownReport`).
+/// - Commands (`ON`, `OFF`, `TOGGLE`, identify, countdowns) are obeyed only when live: a retained command is
 ///   stale by definition and is ignored, so connecting never moves the relay.
 public struct MQTTBridge: Sendable {
     /// Something that happened.
@@ -83,6 +87,8 @@ public struct MQTTBridge: Sendable {
     /// Whether the broker has accepted the connection.
     public private(set) var connected = false
     private var publishedRelay: Bool?
+    /// The countdown last published on this connection (`.none` = nothing published yet).
+    private var publishedCountdown: CountdownReport??
     /// The name Home Assistant was last given on this connection (`nil` = not announced).
     private var announcedName: String?
     private var lastFailure: String?
@@ -127,7 +133,7 @@ public struct MQTTBridge: Sendable {
     /// state and availability from the broker (factory reset, deregister).
     public static func forgetting(_ plug: PlugSnapshot, settings: MQTTSettings) -> [MQTTMessage] {
         let t = MQTTTopics(settings: settings, identity: plug.identity)
-        return [t.switchConfig, t.buttonConfig, t.state, t.availability].map { MQTTMessage($0, "", retain: true) }
+        return (t.discoveryConfigs + [t.state, t.countdown, t.availability]).map { MQTTMessage($0, "", retain: true) }
     }
 
     /// Feeds one input and returns what to do, in order.
@@ -139,6 +145,7 @@ public struct MQTTBridge: Sendable {
             lastFailure = nil
             lastAnnouncement = nil
             publishedRelay = nil
+            publishedCountdown = nil
             announcedName = nil
             fx.append(.reachable(true))
             fx.append(
@@ -179,7 +186,7 @@ public struct MQTTBridge: Sendable {
         case .message(let topic, let payload, let retained, let at):
             received(topic: topic, payload: payload, retained: retained, at: at, &fx)
         case .oversized(let topic, let bytes):
-            guard topic == topics.command || topic == topics.identify || topic == topics.homeAssistantStatus else { break }
+            guard topics.subscriptions.contains(topic) else { break }
             fx.append(
                 .log(
                     PlugEvent(
@@ -247,10 +254,15 @@ public struct MQTTBridge: Sendable {
             publishedRelay = plug.relayOn
             fx.append(.publish(MQTTMessage(topics.state, plug.relayOn ? "ON" : "OFF", retain: true)))
         }
+        if publishedCountdown != .some(plug.countdown) {
+            publishedCountdown = .some(plug.countdown)
+            fx.append(.publish(MQTTMessage(topics.countdown, CountdownReport.payload(plug.countdown), retain: true)))
+        }
         if plug.registered, announcedName != plug.name {
             announcedName = plug.name
-            fx.append(.publish(MQTTMessage(topics.switchConfig, HomeAssistantDiscovery.switchConfig(topics, name: plug.name), retain: true)))
-            fx.append(.publish(MQTTMessage(topics.buttonConfig, HomeAssistantDiscovery.buttonConfig(topics, name: plug.name), retain: true)))
+            for (topic, config) in HomeAssistantDiscovery.configs(topics, name: plug.name) {
+                fx.append(.publish(MQTTMessage(topic, config, retain: true)))
+            }
             fx.append(
                 .logWhenAcknowledged(
                     PlugEvent(
@@ -258,7 +270,7 @@ public struct MQTTBridge: Sendable {
                         fields: [.topic: topics.switchConfig])))
         } else if !plug.registered, announcedName != nil {
             announcedName = nil
-            for topic in [topics.switchConfig, topics.buttonConfig] { fx.append(.publish(MQTTMessage(topic, "", retain: true))) }
+            for topic in topics.discoveryConfigs { fx.append(.publish(MQTTMessage(topic, "", retain: true))) }
             fx.append(
                 .log(
                     PlugEvent(
@@ -283,15 +295,22 @@ public struct MQTTBridge: Sendable {
             return
         }
         let command: PlugMachine.Command?
+        let accepted: String
         switch topic {
         case topics.command:
+            accepted = "send ON, OFF or TOGGLE"
             switch text.uppercased() {
             case "ON": command = .on
             case "OFF": command = .off
             case "TOGGLE": command = .toggle
             default: command = nil
             }
-        case topics.identify: command = .identify
+        case topics.identify:
+            accepted = ""
+            command = .identify
+        case topics.countdownCommand:
+            accepted = "send a duration (30m: on now, off after), ON 30m, OFF 10m, or CANCEL (or 0m)"
+            command = Self.countdownCommand(text)
         default: return
         }
         let excerpt = Self.excerpt(text)
@@ -300,7 +319,7 @@ public struct MQTTBridge: Sendable {
             fx.append(
                 .log(
                     PlugEvent(
-                        .mqttCommandInvalid, "MQTT command \"\(excerpt)\" on \(topic) not understood: send ON, OFF or TOGGLE",
+                        .mqttCommandInvalid, "MQTT command \"\(excerpt)\" on \(topic) not understood: \(accepted)",
                         priority: .warning, fields: fields)))
             return
         }
@@ -314,6 +333,23 @@ public struct MQTTBridge: Sendable {
         }
         fx.append(.log(PlugEvent(.mqttCommand, "MQTT command \"\(excerpt)\" received on \(topic)", fields: fields)))
         fx.append(.command(command))
+    }
+
+    /// A countdown command: `30m` (on now, off after; units s, m, h, d, up to 7 days), `ON 30m`,
+    /// `OFF 10m`, `CANCEL` or a zero duration (`0m`, what Home Assistant's number sends for 0)
+    /// to end the countdown; `nil` if it is none of these.
+    static func countdownCommand(_ text: String) -> PlugMachine.Command? {
+        if text.uppercased() == "CANCEL" { return .cancelTimer }
+        let words = text.split(separator: " ", omittingEmptySubsequences: true)
+        let on: Bool
+        switch words.count == 2 ? words[0].uppercased() : nil {
+        case "ON"?: on = true
+        case "OFF"?: on = false
+        case nil where words.count == 1: on = true
+        default: return nil
+        }
+        guard let seconds = Countdown.seconds(in: String(words[words.count - 1])) else { return nil }
+        return seconds == 0 ? (words.count == 1 ? .cancelTimer : nil) : .timed(on: on, for: .seconds(seconds))
     }
 
     /// At most the first 64 bytes of a payload for the log (cut at a character boundary), with

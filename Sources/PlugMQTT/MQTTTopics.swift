@@ -20,9 +20,16 @@ public struct MQTTTopics: Sendable, Equatable {
     public let availability: String
     /// Any message blinks the LED (Home Assistant's identify button).
     public let identify: String
-    /// Home Assistant discovery configs: the switch and the identify button.
+    /// Retained: the countdown that runs (`CountdownReport.payload`).
+    public let countdown: String
+    /// Countdown commands: `30m`, `ON 30m`, `OFF 10m`, `CANCEL`.
+    public let countdownCommand: String
+    /// Home Assistant discovery configs: the switch, the identify button, the countdown's
+    /// number (minutes to switch off in) and its end (a timestamp sensor).
     public let switchConfig: String
     public let buttonConfig: String
+    public let countdownConfig: String
+    public let countdownEndsConfig: String
     /// Home Assistant's birth and last will (`online`/`offline`).
     public let homeAssistantStatus: String
 
@@ -35,13 +42,20 @@ public struct MQTTTopics: Sendable, Equatable {
         command = base + "/set"
         availability = base + "/availability"
         identify = base + "/identify"
+        countdown = base + "/countdown"
+        countdownCommand = base + "/countdown/set"
         switchConfig = "\(settings.discoveryPrefix)/switch/\(deviceID)/relay/config"
         buttonConfig = "\(settings.discoveryPrefix)/button/\(deviceID)/identify/config"
+        countdownConfig = "\(settings.discoveryPrefix)/number/\(deviceID)/countdown/config"
+        countdownEndsConfig = "\(settings.discoveryPrefix)/sensor/\(deviceID)/countdown_ends/config"
         homeAssistantStatus = "\(settings.discoveryPrefix)/status"
     }
 
     /// The topics the plug subscribes to.
-    public var subscriptions: [String] { [command, identify, homeAssistantStatus] }
+    public var subscriptions: [String] { [command, identify, countdownCommand, homeAssistantStatus] }
+
+    /// Every Home Assistant discovery config of the plug.
+    public var discoveryConfigs: [String] { [switchConfig, buttonConfig, countdownConfig, countdownEndsConfig] }
 }
 
 /// One message to publish.

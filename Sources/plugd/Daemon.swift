@@ -79,7 +79,7 @@ struct Daemon {
         let readyAt = clock.now
         notifier.ready(status: runtime.statusLine(at: readyAt))
         var shown = runtime.statusKey(at: readyAt)
-        var published = runtime.snapshot
+        var published = runtime.snapshot(at: readyAt, unixNow: WallClock.unixNow)
         runtime.run(
             inbox: inbox, stop: signals, clock: clock,
             watchdog: notifier.watchdogInterval.map { ($0, { notifier.watchdog() }) }
@@ -87,7 +87,7 @@ struct Daemon {
             let key = rt.statusKey(at: now)
             if key != shown { notifier.status(rt.statusLine(at: now)); shown = key }
             if let mqtt {
-                let plug = rt.snapshot
+                let plug = rt.snapshot(at: now, unixNow: WallClock.unixNow)
                 if plug != published { published = plug; mqtt.update(plug) }
             }
         }
@@ -118,7 +118,7 @@ struct Daemon {
             inbox.post(.input(.broker(connected: false)))
             return nil
         }
-        let client = MQTTClient(settings: settings, plug: runtime.snapshot) { output in
+        let client = MQTTClient(settings: settings, plug: runtime.snapshot(at: MonotonicClock().now, unixNow: WallClock.unixNow)) { output in
             switch output {
             case .command(let c): inbox.post(.input(.command(c, source: .mqtt)))
             case .reachable(let r): inbox.post(.input(.broker(connected: r)))

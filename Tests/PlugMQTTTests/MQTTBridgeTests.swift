@@ -80,11 +80,13 @@ extension [MQTTBridge.Action] {
         let fx = b.handle(.connected)
         let t = b.topics
         #expect(fx.first == .reachable(true))
-        #expect(fx.published.map(\.topic) == [t.availability, t.state, t.switchConfig, t.buttonConfig])
+        #expect(fx.published.map(\.topic) == [t.availability, t.state, t.countdown] + t.discoveryConfigs)
+        #expect(t.discoveryConfigs == [t.switchConfig, t.buttonConfig, t.countdownConfig, t.countdownEndsConfig])
         #expect(fx.published.allSatisfy { $0.retain })
         #expect(fx.published[0].payload == "online")
         #expect(fx.published[1].payload == "ON")
-        #expect(fx.contains(.subscribe([t.command, t.identify, t.homeAssistantStatus])))
+        #expect(fx.published[2].payload == #"{"auto":false,"ends":null,"minutes":0,"relay":null}"#)
+        #expect(fx.contains(.subscribe([t.command, t.identify, t.countdownCommand, t.homeAssistantStatus])))
         #expect(fx.logged == ["mqtt_connected", "mqtt_discovery"])
         #expect(b.will == MQTTMessage(t.availability, "offline", retain: true))
     }
@@ -95,7 +97,7 @@ extension [MQTTBridge.Action] {
         #expect(!fx.published.map(\.topic).contains(b.topics.switchConfig))
         // Setup registers it: now it is announced.
         let setup = b.handle(.plug(snapshot(registered: true)))
-        #expect(setup.published.map(\.topic) == [b.topics.switchConfig, b.topics.buttonConfig])
+        #expect(setup.published.map(\.topic) == b.topics.discoveryConfigs)
     }
 
     @Test func relayChangesArePublishedOnceEach() {
@@ -117,8 +119,8 @@ extension [MQTTBridge.Action] {
         var b = MQTTBridge(settings: settings, plug: snapshot())
         _ = b.handle(.connected)
         let fx = b.handle(.plug(snapshot(name: "lamp")))
-        #expect(fx.published.map(\.topic) == [b.topics.switchConfig, b.topics.buttonConfig])
-        #expect(fx.published[0].payload.contains("\"name\":\"lamp\""))
+        #expect(fx.published.map(\.topic) == b.topics.discoveryConfigs)
+        #expect(fx.published.allSatisfy { $0.payload.contains("\"name\":\"lamp\"") })
     }
 
     @Test(arguments: [("ON", PlugMachine.Command.on), ("off", .off), (" Toggle\n", .toggle)])
@@ -159,7 +161,7 @@ extension [MQTTBridge.Action] {
         var b = MQTTBridge(settings: settings, plug: snapshot())
         _ = b.handle(.connected)
         let fx = b.handle(.message(topic: "homeassistant/status", payload: "online", retained: false, at: .zero))
-        #expect(fx.published.map(\.topic) == [b.topics.availability, b.topics.switchConfig, b.topics.buttonConfig])
+        #expect(fx.published.map(\.topic) == [b.topics.availability] + b.topics.discoveryConfigs)
         // Its retained birth message, seen at every subscribe, does not repeat what was just sent.
         #expect(b.handle(.message(topic: "homeassistant/status", payload: "online", retained: true, at: .zero)).published == [])
         #expect(b.handle(.message(topic: "homeassistant/status", payload: "offline", retained: false, at: .zero)).published == [])
@@ -178,7 +180,7 @@ extension [MQTTBridge.Action] {
         #expect(lost.logged == ["mqtt_disconnected"])
         #expect(!b.connected)
         // Reconnecting publishes everything again (the broker may have lost it).
-        #expect(b.handle(.connected).published.count == 4)
+        #expect(b.handle(.connected).published.count == 7)
     }
 
     @Test func aNewIdentityReconnectsAsANewDevice() {
@@ -193,7 +195,7 @@ extension [MQTTBridge.Action] {
     @Test func forgettingClearsDiscoveryStateAndAvailability() {
         let t = MQTTTopics(settings: settings, identity: identityA)
         let m = MQTTBridge.forgetting(snapshot(identityA), settings: settings)
-        #expect(m.map(\.topic) == [t.switchConfig, t.buttonConfig, t.state, t.availability])
+        #expect(m.map(\.topic) == t.discoveryConfigs + [t.state, t.countdown, t.availability])
         #expect(m.allSatisfy { $0.retain && $0.payload.isEmpty })
     }
 
@@ -201,7 +203,7 @@ extension [MQTTBridge.Action] {
         var b = MQTTBridge(settings: settings, plug: snapshot())
         _ = b.handle(.connected)
         let fx = b.handle(.plug(snapshot(registered: false)))
-        #expect(fx.published == [MQTTMessage(b.topics.switchConfig, "", retain: true), MQTTMessage(b.topics.buttonConfig, "", retain: true)])
+        #expect(fx.published == b.topics.discoveryConfigs.map { MQTTMessage($0, "", retain: true) })
     }
 
     @Test func discoveryIsLoggedOnlyOnceTheBrokerAcknowledgesIt() {
