@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The terminal simulator (`plugd --simulate`) as a person uses it, on a pseudo-terminal: B pushes
 the button and B again lets go, the screen shows the relay switch and the journal-style events, Q
-quits with the state kept; the next start honours it; SIGTERM stops it as Q does.
+quits with the state kept; T starts a 10 s countdown the screen counts down, C cancels it; the next start honours it; SIGTERM stops it as Q does.
 
     integration/terminal-simulator.py
 Closing line: "N passed, N failed"."""
@@ -31,6 +31,11 @@ class Screen:
     @property
     def text(self):
         return ANSI.sub(b"", self.raw).decode(errors="replace")
+
+    @property
+    def frame(self):
+        """The screen as last drawn (each frame starts by homing the cursor and clearing)."""
+        return ANSI.sub(b"", self.raw.rsplit(b"\x1b[H\x1b[J", 1)[-1]).decode(errors="replace")
 
     def read(self, timeout):
         end = time.monotonic() + timeout
@@ -77,6 +82,12 @@ def main():
     s.key(b"b")
     check("B, B: a short press switches the relay on (event shown)", s.until(r"relay: Relay on \(button\)"))
     check("the relay row says ON", s.until(r"relay\s+ON"))
+    s.key(b"t")
+    check("T: a 10 s countdown, shown and counted down on screen",
+          s.until(r"timer\s+off in 10 s") and s.until(r"timer\s+off in 8 s", 4))
+    s.key(b"c")
+    check("C: cancelled, the event shown, the relay still on, no timer row",
+          s.until(r"timer_cancelled: Countdown cancelled") and re.search(r"relay\s+ON", s.frame) and "timer " not in s.frame, s.frame)
     s.key(b"q")
     check("Q quits with status 0", s.exited() == 0)
     check("and says where the state is kept", "plugd: stopped; state kept in" in s.text)

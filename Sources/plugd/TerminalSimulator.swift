@@ -20,6 +20,8 @@ struct SimulatorSnapshot: Sendable {
     /// The plug as `plugctl status` would show it.
     var status: PlugStatus?
     var buttonDown: MonotonicInstant?
+    /// The countdown that runs, if any: the screen counts it down between the loop's passes.
+    var countdown: Countdown?
     var events: [String] = []
 }
 
@@ -56,8 +58,11 @@ final class SimulatorScreen: EventSink, Sendable {
             button = "HELD \(tenths / 10).\(tenths % 10) s"
         }
         var out = "\u{1B}[H\u{1B}[J"
-        out += "plugd --simulate   (SPACE hold = button, B = push/let go, Q = quit)\r\n\r\n"
+        out += "plugd --simulate   (SPACE hold = button, B = push/let go, T = on for 10 s, C = cancel timer, Q = quit)\r\n\r\n"
         out += "  relay   \(relay)\r\n"
+        if let c = s.countdown {
+            out += "  timer   \(c.level ? "on" : "off") in \(Countdown.text(now.duration(to: c.due)))\(c.auto ? " (\(c.title.lowercased()))" : "")\r\n"
+        }
         out += "  LED     \(dot)\r\n"
         out += "  button  \(button)\r\n"
         out += "  mode    \(s.status?.mode ?? "")   name \"\(s.status?.name ?? "")\"   id \(s.status?.identity.prefix(8) ?? "")\r\n\r\n"
@@ -82,6 +87,8 @@ struct TerminalSimulator {
     static let firstRepeatWait: Duration = .milliseconds(700)
     /// Between auto-repeats once they flow.
     static let repeatWait: Duration = .milliseconds(200)
+    /// T's countdown.
+    static let countdownKey: Duration = .seconds(10)
 
     /// Runs until Q (or Ctrl-C, Ctrl-D, the end of input, SIGTERM): the daemon's own run loop on
     /// this thread; a keyboard thread moves the simulated button (its edges reach the loop
@@ -94,6 +101,7 @@ struct TerminalSimulator {
         defer { Terminal.restore(saved) }
         let clock = self.clock, screen = self.screen
         let holdWatch = Mutex<(lastSpace: MonotonicInstant?, repeats: Int, latched: Bool, done: Bool)>((nil, 0, false, false))
+        let inbox = LoopInbox()
         PlugThread.detach(name: "keyboard") { [self] in
             var byte: UInt8 = 0
             keys: while read(STDIN_FILENO, &byte, 1) == 1 {
@@ -112,6 +120,10 @@ struct TerminalSimulator {
                         return w.latched
                     }
                     setButton(down)
+                case UInt8(ascii: "t"), UInt8(ascii: "T"):
+                    inbox.post(.input(.command(.timed(on: true, for: Self.countdownKey), source: .control)))
+                case UInt8(ascii: "c"), UInt8(ascii: "C"):
+                    inbox.post(.input(.command(.cancelTimer, source: .control)))
                 case UInt8(ascii: "q"), UInt8(ascii: "Q"), 3, 4:
                     break keys
                 default:
@@ -122,6 +134,7 @@ struct TerminalSimulator {
             stop.request()
         }
         PlugThread.detach(name: "hold-watch") { [self] in
+            var lastDrawn = MonotonicInstant.zero
             while !holdWatch.withLock({ $0.done }) {
                 usleep(50_000)
                 let now = clock.now
@@ -134,12 +147,21 @@ struct TerminalSimulator {
                     return true
                 }
                 if releaseNow { setButton(false) }
-                if screen.snapshot.withLock({ $0.buttonDown }) != nil { screen.render(now: now) }
+                // A held button's time, and a countdown's, go on between the loop's passes.
+                let (held, counting) = screen.snapshot.withLock { ($0.buttonDown != nil, $0.countdown != nil) }
+                if held || (counting && lastDrawn.duration(to: now) >= .milliseconds(500)) {
+                    screen.render(now: now)
+                    lastDrawn = now
+                }
             }
         }
-        runtime.run(inbox: LoopInbox(), stop: stop, clock: clock) { rt, now in
+        runtime.run(inbox: inbox, stop: stop, clock: clock) { rt, now in
             let status = rt.status(at: now)
-            screen.snapshot.withLock { $0.status = status }
+            let countdown = rt.machine.countdown
+            screen.snapshot.withLock {
+                $0.status = status
+                $0.countdown = countdown
+            }
             screen.render(now: now)
         }
         holdWatch.withLock { $0.done = true }
