@@ -6,9 +6,9 @@ public enum LogPriority: Int, Sendable, Comparable {
 }
 
 /// Who asked for something: the physical button, the control socket, an MQTT command, the
-/// daemon itself, a countdown, or the config (`[relay] auto_off`).
+/// daemon itself, a countdown, the config (`[relay] auto_off`), or a schedule.
 public enum EventSource: String, Sendable, Equatable {
-    case button, control, mqtt, startup, system, timer, config
+    case button, control, mqtt, startup, system, timer, config, schedule
 }
 
 /// One thing that happened to the plug, ready to become one journal entry: `name` is the

@@ -44,6 +44,9 @@ public struct PlugMachine: Sendable {
         case stateWriteSucceeded
         /// The MQTT client connected to its broker (`true`) or lost it / failed to reach it.
         case broker(connected: Bool)
+        /// Schedules ran (`Scheduler`): their runs in order, and the wall-clock instant up to
+        /// which they are done (`PlugState.scheduleSeen`), if it moved.
+        case schedule(runs: [ScheduleRun], seen: Int64?)
         /// Only time has passed (a deadline was reached).
         case tick
     }
@@ -288,10 +291,43 @@ public struct PlugMachine: Sendable {
             advance(to: now, &fx)
             brokerConnected = connected
             if connected { brokerDown = nil } else if brokerDown == nil { brokerDown = now }
+        case .schedule(let runs, let seen):
+            advance(to: now, &fx)
+            for run in runs { scheduled(run, &fx) }
+            if let seen, seen != state.scheduleSeen {
+                state.scheduleSeen = seen
+                fx.append(.save(state))
+            }
         case .tick:
             advance(to: now, &fx)
         }
         return fx
+    }
+
+    /// A schedule's run: its action, as any switch (through the flood guard, ending a
+    /// countdown, starting an auto-off); refused during a factory reset like a command.
+    private mutating func scheduled(_ run: ScheduleRun, _ fx: inout [Effect]) {
+        let fields: [EventField: String] = [.schedule: run.name, .source: EventSource.schedule.rawValue]
+        if resetting {
+            fx.append(
+                .log(
+                    PlugEvent(
+                        .commandRejected, "\(run.name.capitalizedSchedule) not run: factory reset in progress",
+                        priority: .warning, fields: fields)))
+            return
+        }
+        let level: Bool
+        switch run.entry.action {
+        case .on: level = true
+        case .off: level = false
+        case .toggle: level = !(flood.pending?.level ?? relayOn)
+        }
+        fx.append(
+            .log(
+                PlugEvent(
+                    .scheduleFired, "\(run.name.capitalizedSchedule)\(run.late ? ", missed and run late (catch_up)" : ""): relay \(onOff(level))",
+                    priority: .notice, fields: fields.merging([.relay: onOff(level)]) { a, _ in a })))
+        setRelay(level, source: .schedule, &fx)
     }
 
     /// Ticks the machine at each of its deadlines up to `t`, then at `t`: in one call, what a
@@ -738,3 +774,8 @@ public struct PlugMachine: Sendable {
 }
 
 func onOff(_ on: Bool) -> String { on ? "on" : "off" }
+
+extension String {
+    /// "schedule 2 (…)" at the start of a sentence.
+    fileprivate var capitalizedSchedule: String { hasPrefix("schedule") ? "S" + dropFirst() : self }
+}

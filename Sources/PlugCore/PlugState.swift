@@ -44,6 +44,9 @@ public struct PlugState: Equatable, Sendable {
     public var board: String?
     /// A countdown on the relay, if one runs (`plugctl on --for 30m`).
     public var countdown: Countdown?
+    /// The wall-clock instant (seconds since the Unix epoch) up to which the schedules have
+    /// been run: a run after it and before the clock's time at the next start was missed.
+    public var scheduleSeen: Int64?
 
     /// The current file format version.
     public static let currentVersion = 1
@@ -65,8 +68,9 @@ public struct PlugState: Equatable, Sendable {
 
     public init(
         version: Int, identity: UUID, name: String, registered: Bool, relayOn: Bool,
-        powerOnPolicy: PowerOnPolicy?, board: String? = nil, countdown: Countdown? = nil
+        powerOnPolicy: PowerOnPolicy?, board: String? = nil, countdown: Countdown? = nil, scheduleSeen: Int64? = nil
     ) {
+        self.scheduleSeen = scheduleSeen
         self.board = board
         self.countdown = countdown
         self.version = version

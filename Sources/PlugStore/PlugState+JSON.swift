@@ -8,7 +8,8 @@ import PlugJSON
 
 /// The state file's JSON. The members and their spelling are those the file has always had (it
 /// was written by Foundation's `JSONEncoder` before), so files from earlier versions read the same;
-/// `countdown` is new (a version without it ignores it, and its countdown is lost, nothing else).
+/// `countdown` and `scheduleSeen` are new (a version without them ignores them: its countdown
+/// is lost, and missed schedule runs are not caught up once, nothing else).
 extension PlugState {
     public var json: JSON {
         .object(dropping: [
@@ -21,6 +22,7 @@ extension PlugState {
                     "auto": c.auto ? .bool(true) : nil,
                 ])
             },
+            "scheduleSeen": scheduleSeen.map { .int($0) },
         ])
     }
 
@@ -39,6 +41,10 @@ extension PlugState {
         }
         self.init(
             version: try o.int("version"), identity: identity, name: try o.string("name"), registered: try o.bool("registered"),
-            relayOn: try o.bool("relayOn"), powerOnPolicy: policy, board: try o.optionalString("board"), countdown: countdown)
+            relayOn: try o.bool("relayOn"), powerOnPolicy: policy, board: try o.optionalString("board"), countdown: countdown,
+            scheduleSeen: try o.optional("scheduleSeen") { (v: JSON) throws(JSONError) -> Int64 in
+                guard case .int(let i) = v else { throw JSONError("scheduleSeen: expected an integer") }
+                return i
+            })
     }
 }

@@ -54,28 +54,32 @@ func utc(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int = 0) -> In
         let morning = schedule(ScheduleEntry(time: .clock(second: 7 * 3600 + 30 * 60), action: .on))
         // 29 March 2026: clocks go from 02:00 CET to 03:00 CEST. 07:30 is 06:30 UTC the day
         // before and 05:30 UTC that day.
-        #expect(morning.occurrences(after: utc(2026, 3, 28, 0, 0), through: utc(2026, 3, 30, 0, 0), in: berlin).map(\.at) == [
-            utc(2026, 3, 28, 6, 30), utc(2026, 3, 29, 5, 30),
-        ])
+        #expect(
+            morning.occurrences(after: utc(2026, 3, 28, 0, 0), through: utc(2026, 3, 30, 0, 0), in: berlin).map(\.at) == [
+                utc(2026, 3, 28, 6, 30), utc(2026, 3, 29, 5, 30),
+            ])
         // 02:30 does not exist that night: it runs when the clock jumps, 03:00 CEST (01:00 UTC),
         // once.
         let night = schedule(ScheduleEntry(time: .clock(second: 2 * 3600 + 30 * 60), action: .off))
-        #expect(night.occurrences(after: utc(2026, 3, 28, 12, 0), through: utc(2026, 3, 30, 12, 0), in: berlin).map(\.at) == [
-            utc(2026, 3, 29, 1, 0), utc(2026, 3, 30, 0, 30),
-        ])
+        #expect(
+            night.occurrences(after: utc(2026, 3, 28, 12, 0), through: utc(2026, 3, 30, 12, 0), in: berlin).map(\.at) == [
+                utc(2026, 3, 29, 1, 0), utc(2026, 3, 30, 0, 30),
+            ])
     }
 
     @Test func fallBackRunsATimeShownTwiceOnlyOnce() {
         // 25 October 2026: clocks go from 03:00 CEST back to 02:00 CET; 02:30 is shown twice
         // (00:30 and 01:30 UTC). It runs at the first.
         let night = schedule(ScheduleEntry(time: .clock(second: 2 * 3600 + 30 * 60), action: .off))
-        #expect(night.occurrences(after: utc(2026, 10, 24, 12, 0), through: utc(2026, 10, 26, 12, 0), in: berlin).map(\.at) == [
-            utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30),
-        ])
+        #expect(
+            night.occurrences(after: utc(2026, 10, 24, 12, 0), through: utc(2026, 10, 26, 12, 0), in: berlin).map(\.at) == [
+                utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30),
+            ])
         let morning = schedule(ScheduleEntry(time: .clock(second: 7 * 3600), action: .on))
-        #expect(morning.occurrences(after: utc(2026, 10, 24, 12, 0), through: utc(2026, 10, 26, 12, 0), in: berlin).map(\.at) == [
-            utc(2026, 10, 25, 6, 0), utc(2026, 10, 26, 6, 0),
-        ])
+        #expect(
+            morning.occurrences(after: utc(2026, 10, 24, 12, 0), through: utc(2026, 10, 26, 12, 0), in: berlin).map(\.at) == [
+                utc(2026, 10, 25, 6, 0), utc(2026, 10, 26, 6, 0),
+            ])
     }
 
     @Test func newYorksChangesBothWays() {
@@ -84,17 +88,19 @@ func utc(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int = 0) -> In
         // 8 March 2026: 02:00 EST jumps to 03:00 EDT (07:00 UTC); 02:30 runs at the jump.
         #expect(s.next(after: utc(2026, 3, 8, 0, 0), in: zone).map(\.at) == [utc(2026, 3, 8, 7, 0)])
         // 1 November 2026: 02:00 EDT falls back to 01:00 EST; 02:30 EST is 07:30 UTC, once.
-        #expect(s.occurrences(after: utc(2026, 10, 31, 12, 0), through: utc(2026, 11, 2, 12, 0), in: zone).map(\.at) == [
-            utc(2026, 11, 1, 7, 30), utc(2026, 11, 2, 7, 30),
-        ])
+        #expect(
+            s.occurrences(after: utc(2026, 10, 31, 12, 0), through: utc(2026, 11, 2, 12, 0), in: zone).map(\.at) == [
+                utc(2026, 11, 1, 7, 30), utc(2026, 11, 2, 7, 30),
+            ])
     }
 
     @Test func daysOfTheWeekAreTheLocalDates() {
         // 27 Nov 2026 is a Friday. Weekdays at 23:30 Berlin (22:30 UTC): Friday, then Monday.
         let s = schedule(ScheduleEntry(time: .clock(second: 23 * 3600 + 30 * 60), days: Set(1...5), action: .off))
-        #expect(s.occurrences(after: utc(2026, 11, 27, 0, 0), through: utc(2026, 12, 1, 0, 0), in: berlin).map(\.date) == [
-            CivilDate(year: 2026, month: 11, day: 27), CivilDate(year: 2026, month: 11, day: 30),
-        ])
+        #expect(
+            s.occurrences(after: utc(2026, 11, 27, 0, 0), through: utc(2026, 12, 1, 0, 0), in: berlin).map(\.date) == [
+                CivilDate(year: 2026, month: 11, day: 27), CivilDate(year: 2026, month: 11, day: 30),
+            ])
     }
 
     @Test func sunsetWithAnOffsetFollowsTheSun() throws {
