@@ -5,6 +5,8 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/timerfd.h>
+#include <sys/timex.h>
 #include <time.h>
 
 // ppoll(2): <poll.h> declares it only under _GNU_SOURCE, which Swift's Glibc module is built

@@ -46,6 +46,8 @@ struct ConfigKey {
             .milliseconds("state", "write_delay_ms", 0...60_000, \.writeDelay),
             .checked("state", "board_id", \.boardID, ConfigReader.boardIDProblem),
             .string("control", "socket", \.controlSocket),
+            .number("location", "latitude", -90...90, \.latitude),
+            .number("location", "longitude", -180...180, \.longitude),
             .checked("mqtt", "host", \.mqtt.host, ConfigReader.hostProblem),
             .int("mqtt", "port", 1...65_535, \.mqtt.port),
             .file("mqtt", "ca_file", \.mqtt.caFile, check: MQTTSettings.problem(inCAFile:)),
@@ -100,6 +102,8 @@ struct ConfigValues {
     var writeDelay = Duration.milliseconds(1000)
     var boardID: String?
     var controlSocket = "/run/plugd/control.sock"
+    var latitude: Double?
+    var longitude: Double?
     var mqtt = MQTT()
 }
 
@@ -191,6 +195,13 @@ extension ConfigKey {
             }
             return .seconds(n)
         }
+    }
+
+    /// A number (degrees).
+    static func number(
+        _ section: String, _ name: String, _ range: ClosedRange<Double>, _ to: WritableKeyPath<ConfigValues, Double?>
+    ) -> ConfigKey {
+        key(section, name, to) { r, v, k in r.number(v, k, range) }
     }
 
     /// One of an enumeration's raw values.

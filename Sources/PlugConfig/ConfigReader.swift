@@ -26,7 +26,7 @@ struct ConfigReader {
     mutating func read() -> PlugConfig? {
         let all = ConfigKey.all
         let sections = Dictionary(all.map { ($0.section, Set([$0.name])) }, uniquingKeysWith: { $0.union($1) })
-        for (name, value) in root {
+        for (name, value) in root where name != ScheduleReader.section {
             guard let keys = sections[name] else { fail(name, "unknown section or key"); continue }
             guard let table = value.table else { fail(name, "must be a table ([\(name)])"); continue }
             for (key, _) in table where !keys.contains(key) { fail("\(name).\(key)", "unknown key") }
@@ -47,6 +47,11 @@ struct ConfigReader {
         // the way of the default one too.
         for problem in Self.controlSocketProblems(v.controlSocket) { fail("control.socket", problem) }
         let mqtt = root["mqtt"]?.table == nil ? nil : mqttSettings(v.mqtt)
+        if (raw("location", "latitude") == nil) != (raw("location", "longitude") == nil) {
+            fail(raw("location", "latitude") == nil ? "location.latitude" : "location.longitude", "is needed with the other (both, or neither)")
+        }
+        let place = v.latitude.flatMap { lat in v.longitude.map { Sun.Place(latitude: lat, longitude: $0) } }
+        let entries = ScheduleReader.read(root[ScheduleReader.section], place: place, &self)
 
         func spec(_ chip: String?, _ line: LineSelector?, _ activeLow: Bool) -> LineSpec? {
             line.map { LineSpec(chip: chip ?? v.gpioChip, line: $0, activeLow: activeLow) }
@@ -68,7 +73,7 @@ struct ConfigReader {
         return PlugConfig(
             wiring: Wiring(relay: relay, button: button, buttonBias: v.buttonBias, red: red, green: green, blue: blue),
             timings: t, powerOn: v.powerOn, writeDelay: v.writeDelay, controlSocket: v.controlSocket,
-            boardID: v.boardID, mqtt: mqtt)
+            boardID: v.boardID, mqtt: mqtt, schedule: Schedule(entries: entries, place: place))
     }
 
     /// The `[mqtt]` section (present): a host is required, a password needs a user name.
@@ -146,6 +151,16 @@ struct ConfigReader {
             return failed(key, "must be between \(shown(range.lowerBound)) and \(shown(range.upperBound)) seconds (got \(shown(d)))")
         }
         return .milliseconds(Int64((d * 1000).rounded()))
+    }
+
+    /// A number, whole or not, in `range` (degrees of latitude).
+    mutating func number(_ v: TOMLValue?, _ key: String, _ range: ClosedRange<Double>) -> Double? {
+        guard let v else { return nil }
+        guard let d = v.double ?? v.int.map(Double.init) else { return failed(key, "must be a number") }
+        guard range.contains(d) else {
+            return failed(key, "must be between \(shown(range.lowerBound)) and \(shown(range.upperBound)) (got \(shown(d)))")
+        }
+        return d
     }
 
     /// A number as a person writes it: `600`, `0.5`.

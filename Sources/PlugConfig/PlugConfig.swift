@@ -24,6 +24,8 @@ public struct PlugConfig: Sendable, Equatable {
     public var boardID: String? = nil
     /// The MQTT broker; `nil` (no `[mqtt]` section) = MQTT off.
     public var mqtt: MQTTSettings?
+    /// `[[schedule]]` entries and `[location]`; none by default.
+    public var schedule = Schedule()
 
     /// The default config file.
     public static let defaultPath = "/etc/plugd/plugd.toml"
@@ -96,8 +98,9 @@ extension PlugConfig {
     /// a quote: `[`, `[ # note`, `[.relay]`, `[[`. toml++ (3.3 and 3.4) does not report these;
     /// it fails an assertion and aborts the process, in release builds too. The config fuzzer
     /// (integration/corpus.py) found it. So plugd finds such a line first and reports it as a syntax
-    /// error. No config plugd accepts is affected: no key takes an array or a multi-line string,
-    /// so in a valid plugd config every line that starts with `[` is a table header.
+    /// error. No config plugd accepts is affected: no key takes a multi-line string, and the one
+    /// array (`days`) holds strings, so in a valid plugd config every line that starts with `[`
+    /// is a table header (`[[schedule]]` included).
     static func headerTOMLCannotParse(_ text: String) -> Int? {
         // Byte by byte: every character this looks at is ASCII (a scan by Character cost a
         // twentieth of plugd's start).

@@ -9,7 +9,7 @@ public struct ScheduleEntry: Equatable, Sendable {
         case sunrise(offset: Int)
         case sunset(offset: Int)
 
-        /// The form the config takes: `07:30`, `sunrise`, `sunset+30m`, `sunrise-1h`; `nil` if
+        /// The form the config takes: `07:30` (or `07:30:15`), `sunrise`, `sunset+30m`, `sunrise-1h`; `nil` if
         /// it is none of these. Offsets up to `maxOffset`.
         public init?(_ text: String) {
             let t = text.lowercased()
@@ -25,10 +25,12 @@ public struct ScheduleEntry: Equatable, Sendable {
                 return
             }
             let parts = t.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+            guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
                 let h = Int(parts[0]), let m = Int(parts[1]), h < 24, m < 60
             else { return nil }
-            self = .clock(second: h * 3600 + m * 60)
+            let s = parts.count == 3 ? Int(parts[2])! : 0
+            guard s < 60 else { return nil }
+            self = .clock(second: h * 3600 + m * 60 + s)
         }
 
         /// The furthest a sun event may be moved: 6 hours either way.
@@ -43,7 +45,9 @@ public struct ScheduleEntry: Equatable, Sendable {
                 return (s < 0 ? "-" : "+") + text
             }
             switch self {
-            case .clock(let s): return "\(s / 36000)\(s / 3600 % 10):\(s % 3600 / 600)\(s % 600 / 60)"
+            case .clock(let s):
+                let seconds = s % 60 == 0 ? "" : ":\(s % 60 / 10)\(s % 10)"
+                return "\(s / 36000)\(s / 3600 % 10):\(s % 3600 / 600)\(s % 600 / 60)" + seconds
             case .sunrise(let o): return "sunrise" + offset(o)
             case .sunset(let o): return "sunset" + offset(o)
             }

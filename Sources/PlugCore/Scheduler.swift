@@ -13,9 +13,10 @@ public struct Scheduler: Sendable {
     public private(set) var upcoming: [Schedule.Occurrence] = []
     private var waitingLogged = false
 
-    /// A run that was this late is not run unless its entry says `catch_up`: it was missed
-    /// (the plug was off, its clock unset, or the clock jumped past it).
-    public static let lateness: Int64 = 60
+    /// A run more than this late is not run unless its entry says `catch_up`: it was missed
+    /// (the plug was off, its clock unset, or the clock jumped past it). Less late (a busy
+    /// system, plugd restarted in the meantime) it runs.
+    public static let lateness: Int64 = 10
     /// While the clock is not synchronised, check again this often (a clock that is set also
     /// wakes the timer at once; this is for synchronisation without a step).
     public static let unsyncedRecheck: Int64 = 60
@@ -92,6 +93,22 @@ public struct Scheduler: Sendable {
         upcoming = schedule.next(after: from, in: zone)
         out.wake = upcoming.first?.at
         return out
+    }
+
+    /// The next `count` runs for people, soonest first, in local time ("2026-11-29 07:30  on
+    /// schedule 1 (07:30, weekdays)"), or why none runs yet; empty without schedules.
+    public func upcoming(_ count: Int, zone: some LocalTime) -> [String] {
+        guard !schedule.entries.isEmpty else { return [] }
+        guard synchronized, let seen else { return ["waiting for the system clock to be synchronised"] }
+        let runs = schedule.occurrences(after: seen, through: .max, in: zone, limit: count)
+        guard !runs.isEmpty else { return ["none within a year (the sun does not rise or set here then)"] }
+        return runs.map { o in
+            let e = schedule.entries[o.entry]
+            let second = Int((o.at + Int64(zone.utcOffset(at: o.at))) % 86400 + 86400) % 86400
+            let clock = ScheduleEntry.Time.clock(second: second / 60 * 60).description
+            let action = e.action.rawValue + String(repeating: " ", count: 7 - e.action.rawValue.count)
+            return "\(zone.date(at: o.at)) \(clock)  \(action)\(run(o, late: false).name)"
+        }
     }
 
     private func run(_ o: Schedule.Occurrence, late: Bool) -> ScheduleRun {

@@ -149,7 +149,7 @@ public final class ControlServer: Sendable {
         idle.withLock { _ = $0.removeValue(forKey: fd) } // busy now: not to be dropped
         let input: PlugMachine.Input?
         switch request.command {
-        case "status", "watch": input = nil
+        case "status", "watch", "schedule": input = nil
         case "on", "off":
             let on = request.command == "on"
             guard let seconds = request.seconds else {

@@ -16,7 +16,8 @@ extension PlugRuntime {
                 let wait = m.flood.roomAt.map { now.duration(to: $0).milliseconds } ?? 0
                 return "\(p.level ? "on" : "off") in \(wait) ms (flood guard: \(m.flood.limit) changes per \(m.flood.window.milliseconds) ms)"
             },
-            timer: m.countdown.map { "\($0.level ? "on" : "off") in \(Countdown.text(now.duration(to: $0.due)))\($0.auto ? " (\($0.title.lowercased()))" : "")" })
+            timer: m.countdown.map { "\($0.level ? "on" : "off") in \(Countdown.text(now.duration(to: $0.due)))\($0.auto ? " (\($0.title.lowercased()))" : "")" },
+            schedule: schedules.map { $0.upcoming(Self.upcomingShown) })
     }
 
     /// One line for systemd's `STATUS=` (what `systemctl status plugd` shows): relay, LED, mode
@@ -64,6 +65,8 @@ extension PlugRuntime {
     }
 
     static let faultText = "state cannot be written"
+    /// How many of the schedules' next runs the status lists.
+    static let upcomingShown = 10
 
     private var modeName: String {
         switch machine.mode {

@@ -39,6 +39,9 @@ public final class PlugRuntime {
     /// flood of commands with `write_delay_ms = 0` costs one write per batch, not one per command,
     /// and the button's edge behind it is not held up by thousands of fsyncs.
     var batching = false
+    /// The schedules' edge, if the config has schedules: its timer's descriptor is polled by
+    /// the run loop (`run`), which calls `updateSchedules`.
+    public var schedules: ScheduleDriver?
     /// Called with the old state just before a factory reset wipes it (the MQTT client removes
     /// the plug from Home Assistant while it still knows the old identity). It may block briefly.
     public var beforeWipe: ((PlugState) -> Void)?
@@ -123,6 +126,15 @@ public final class PlugRuntime {
         if !batching { flushIfDue(at: now) }
         for summary in throttle.due(at: now) { sink.record(summary) }
         updateLED(at: now)
+    }
+
+    /// Works the schedules out (at start, when their timer expires, when the clock was set) and
+    /// carries out what runs.
+    public func updateSchedules(at now: MonotonicInstant, woke: Bool = false) {
+        guard let schedules else { return }
+        let (input, logs) = woke ? schedules.woke() : schedules.update()
+        for event in logs { log(event, at: now) }
+        if let input { handle(input, at: now) }
     }
 
     /// Records `event` in the journal (and for watchers), unless it is part of a storm.

@@ -9,7 +9,7 @@ extension PlugRuntime {
     /// The one run loop (the daemon's, the terminal simulator's, the tests'). Runs the plug on
     /// the calling thread until `stop` is asked for (SIGTERM, SIGINT, or
     /// `stop.request()`). The thread sleeps in one `poll()` on the button's event descriptor, the
-    /// inbox and the stop descriptor, with SIGTERM and SIGINT let through only for that wait, and
+    /// inbox, the stop descriptor and the schedules' wall-clock timer, with SIGTERM and SIGINT let through only for that wait, and
     /// with a timeout only when something is due: the machine's next deadline, the LED's next
     /// change, a coalesced write, or the watchdog's next ping. The button's edges are read here,
     /// on this thread, as they come: no reader thread, no hand-over. With a steady LED and no
@@ -31,7 +31,9 @@ extension PlugRuntime {
             pollfd(fd: button.eventFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: inbox.fd, events: Int16(POLLIN), revents: 0),
             pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: schedules?.fd ?? -1, events: Int16(POLLIN), revents: 0),
         ]
+        updateSchedules(at: clock.now)
         onUpdate?(self, clock.now)
         while true {
             let now = clock.now
@@ -54,6 +56,7 @@ extension PlugRuntime {
             // The inbox is read only when its pipe says so: a timeout costs no system call.
             if fds[1].revents != 0 { events += inbox.take() }
             let woke = clock.now
+            if fds[3].revents != 0 { updateSchedules(at: woke, woke: true) }
             if events.isEmpty { handle(.tick, at: woke) }
             process(events, at: woke)
             onUpdate?(self, woke)

@@ -24,6 +24,21 @@ public struct JSONObject {
         }
     }
 
+    /// An array of strings, or `nil` if the member is absent or null.
+    public func optionalStrings(_ key: String) throws(JSONError) -> [String]? {
+        switch members[key] {
+        case nil, .null: return nil
+        case .array(let items):
+            var strings: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { throw wrong(key, "an array of strings") }
+                strings.append(s)
+            }
+            return strings
+        default: throw wrong(key, "an array of strings")
+        }
+    }
+
     /// A required boolean.
     public func bool(_ key: String) throws(JSONError) -> Bool {
         guard let b = try optionalBool(key) else { throw missing(key) }

@@ -34,7 +34,8 @@ extension JSONMessage {
 /// A request: `{"command": "on"}`, `{"command": "setup", "name": "kettle"}`,
 /// `{"command": "on", "seconds": 1800}` (on now, off after half an hour).
 public struct ControlRequestMessage: JSONMessage, Equatable, Sendable {
-    /// status, on, off, toggle, identify, setup, reset, factory-reset, deregister or watch.
+    /// status, on, off, toggle, identify, setup, reset, factory-reset, deregister, watch,
+    /// cancel-timer or schedule (the status, shown as the schedules' next runs).
     public var command: String
     /// The new name, for `setup`.
     public var name: String?
@@ -66,6 +67,7 @@ public struct ControlRequestMessage: JSONMessage, Equatable, Sendable {
     /// The commands the daemon understands.
     public static let commands: Set<String> = [
         "status", "on", "off", "toggle", "identify", "setup", "reset", "factory-reset", "deregister", "watch", "cancel-timer",
+        "schedule",
     ]
 }
 
@@ -86,12 +88,17 @@ public struct PlugStatus: JSONMessage, Equatable, Sendable {
     public var relayPending: String?
     /// The countdown that runs ("off in 29 min 58 s"); absent when none.
     public var timer: String?
+    /// The schedules' next runs, soonest first ("2026-11-29 07:30  on   schedule 1 (07:30,
+    /// weekdays)"), or why none runs ("waiting for the system clock to be synchronised");
+    /// absent without schedules.
+    public var schedule: [String]?
 
     public init(
         relay: String, led: String, ledPattern: String, mode: String, name: String, identity: String,
         registered: Bool, fault: String?, buttonHeld: Bool, broker: String? = nil, relayPending: String? = nil,
-        timer: String? = nil
+        timer: String? = nil, schedule: [String]? = nil
     ) {
+        self.schedule = schedule
         self.relay = relay
         self.led = led
         self.ledPattern = ledPattern
@@ -112,6 +119,7 @@ public struct PlugStatus: JSONMessage, Equatable, Sendable {
             "name": .string(name), "identity": .string(identity), "registered": .bool(registered),
             "fault": fault.map(JSON.string), "buttonHeld": .bool(buttonHeld), "broker": broker.map(JSON.string),
             "relayPending": relayPending.map(JSON.string), "timer": timer.map(JSON.string),
+            "schedule": schedule.map { .array($0.map(JSON.string)) },
         ])
     }
 
@@ -122,7 +130,7 @@ public struct PlugStatus: JSONMessage, Equatable, Sendable {
             mode: try o.string("mode"), name: try o.string("name"), identity: try o.string("identity"),
             registered: try o.bool("registered"), fault: try o.optionalString("fault"), buttonHeld: try o.bool("buttonHeld"),
             broker: try o.optionalString("broker"), relayPending: try o.optionalString("relayPending"),
-            timer: try o.optionalString("timer"))
+            timer: try o.optionalString("timer"), schedule: try o.optionalStrings("schedule"))
     }
 }
 

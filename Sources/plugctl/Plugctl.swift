@@ -16,7 +16,7 @@ struct Plugctl: ParsableCommand {
         version: plugdVersion,
         subcommands: [
             Status.self, On.self, Off.self, Toggle.self, Identify.self, Setup.self,
-            CancelTimer.self, Reset.self, FactoryReset.self, Deregister.self, Watch.self,
+            CancelTimer.self, ScheduleList.self, Reset.self, FactoryReset.self, Deregister.self, Watch.self,
         ]
     )
 }
@@ -28,8 +28,9 @@ struct Connection: ParsableArguments {
     @Flag(help: "Print the daemon's JSON reply instead of text.")
     var json = false
 
-    /// Sends `request`; prints the reply (and, for watch, events until interrupted).
-    func send(_ request: ControlRequestMessage) throws {
+    /// Sends `request`; prints the reply as `show` writes the status (and, for watch, events
+    /// until interrupted).
+    func send(_ request: ControlRequestMessage, show: (PlugStatus) -> String = Connection.text) throws {
         // A daemon that closes the connection first (busy, or stopping) is an error reported
         // with exit 69, not a silent death by SIGPIPE (141).
         signal(SIGPIPE, SIG_IGN)
@@ -62,13 +63,14 @@ struct Connection: ParsableArguments {
             printError("plugctl: plugd closed the connection (stopped or restarted)")
             throw ExitCode(ExitStatus.unavailable)
         }
-        if !json { print(Self.text(status)) }
+        if !json { print(show(status)) }
     }
 
     static func text(_ s: PlugStatus) -> String {
         var rows: [(String, String)] = [("relay", s.relay)]
         if let pending = s.relayPending { rows.append(("pending", pending)) }
         if let timer = s.timer { rows.append(("timer", timer)) }
+        if let next = s.schedule?.first { rows.append(("schedule", next + ((s.schedule?.count ?? 0) > 1 ? " (plugctl schedule: more)" : ""))) }
         rows += [
             ("led", s.ledPattern), ("mode", s.mode), ("name", s.name), ("identity", s.identity),
             ("registered", s.registered ? "yes" : "no"), ("fault", s.fault ?? "none"),
@@ -183,6 +185,18 @@ struct Off: RelayCommand {
     @OptionGroup var connection: Connection
     @Option(name: .customLong("for"), help: ArgumentHelp("Switch it on again after this long: 90s, 30m, 2h, 1d.", valueName: "duration"))
     var duration: String?
+}
+
+struct ScheduleList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule", abstract: "List the schedules' next runs ([[schedule]] in the config), in local time.")
+    @OptionGroup var connection: Connection
+
+    func run() throws {
+        try connection.send(ControlRequestMessage(command: "schedule")) { s in
+            (s.schedule ?? ["no schedules: add [[schedule]] entries to /etc/plugd/plugd.toml"]).joined(separator: "\n")
+        }
+    }
 }
 
 struct CancelTimer: SocketCommand {

@@ -57,6 +57,17 @@ struct Daemon {
             policy: settings.powerOn, timings: settings.timings, writeDelay: settings.writeDelay,
             keeper: keeper, sink: events, clock: clock)
         keeper?.closeUnclaimed()
+        if !settings.schedule.entries.isEmpty {
+            do {
+                runtime.schedules = try ScheduleDriver(
+                    schedule: settings.schedule, seen: runtime.machine.state.scheduleSeen,
+                    syncFile: ProcessInfo.processInfo.environment["PLUGD_TIMESYNC_FILE"])
+            } catch {
+                runtime.lines.release()
+                Self.fail("cannot create the schedules' timer: \(error)")
+                throw ExitCode(ExitStatus.unavailable)
+            }
+        }
         if !headless {
             let debounce = settings.timings.button.debounce
             let how = runtime.lines.button.kernelDebounce == nil ? "in software" : "by the kernel"

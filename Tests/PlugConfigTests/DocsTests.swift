@@ -63,6 +63,8 @@ import Testing
             "relay.max_changes": "\(c.timings.relayMaxChanges)",
             "relay.max_changes_window_s": seconds(c.timings.relayChangeWindow),
             "relay.auto_off": c.timings.autoOff.map(seconds) ?? "none", "relay.auto_on": c.timings.autoOn.map(seconds) ?? "none",
+            "location.latitude": c.schedule.place.map { "\($0.latitude)" } ?? "none",
+            "location.longitude": c.schedule.place.map { "\($0.longitude)" } ?? "none",
             "button.active_low": "\(c.wiring.button.activeLow)",
             "button.bias": c.wiring.buttonBias.rawValue,
             "button.toggle_on": b.toggleOn.rawValue,

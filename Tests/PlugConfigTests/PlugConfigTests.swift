@@ -103,6 +103,9 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             board_id = "board-1"
             [control]
             socket = "/run/plugd-keys-test/c.sock"
+            [location]
+            latitude = 52.52
+            longitude = -13
             [mqtt]
             host = "broker.lan"
             port = 1999
@@ -130,6 +133,7 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(c.timings.resetCompleteShown == .seconds(2) && c.timings.showBrokerUnreachable == false)
         #expect(c.powerOn == .on && c.writeDelay == .milliseconds(250) && c.boardID == "board-1")
         #expect(c.controlSocket == "/run/plugd-keys-test/c.sock")
+        #expect(c.schedule.place == Sun.Place(latitude: 52.52, longitude: -13))
         let m = try #require(c.mqtt)
         #expect(m.host == "broker.lan" && m.port == 1999 && m.caFile == "\(dir)/ca.pem")
         #expect(m.username == "u" && m.passwordFile == "\(dir)/password")
@@ -138,6 +142,33 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         // And the one key the file's own chip fills in: a line's section without a chip.
         let inherited = try PlugConfig.parse(text.replacingOccurrences(of: "chip = \"chip-r\"\n", with: ""), file: "all.toml")
         #expect(inherited.wiring.relay.chip == "gpiochip9")
+    }
+
+    @Test func scheduleEntriesAreRead() throws {
+        let c = try PlugConfig.parse(
+            minimal + """
+
+                [location]
+                latitude = 69.65
+                longitude = 18.96
+
+                [[schedule]]
+                at = "07:30"
+                action = "on"
+                days = "weekdays"
+
+                [[schedule]]
+                at = "sunset-15m"
+                action = "toggle"
+                days = ["sat", "Sun"]
+                catch_up = true
+                """, file: "s.toml")
+        #expect(
+            c.schedule.entries == [
+                ScheduleEntry(time: .clock(second: 27000), days: Set(1...5), action: .on),
+                ScheduleEntry(time: .sunset(offset: -900), days: [6, 0], action: .toggle, catchUp: true),
+            ])
+        #expect(try PlugConfig.parse(minimal, file: "m.toml").schedule == Schedule())
     }
 
     /// A corpus of broken files: each gives exactly the expected lines, naming file, key, reason.
@@ -173,6 +204,20 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             ["bad.toml: relay.auto_off: must be a whole number and a unit, s, m, h or d (90s, 30m, 2h, 1d), up to 7 days, like \"2h\" (got \"2 hours\")"]
         ),
         (minimal.replacingOccurrences(of: "line = 17", with: "line = 17\nauto_on = \"0m\""), ["bad.toml: relay.auto_on: must be a whole number"]),
+        (minimal + "\n[[schedule]]\nat = \"7:30\"\naction = \"on\"\n", ["bad.toml: schedule[1].at: must be a time like \"07:30\""]),
+        (minimal + "\n[[schedule]]\nat = \"sunset\"\naction = \"on\"\n", ["bad.toml: schedule[1].at: sunset needs [location] latitude and longitude"]),
+        (
+            minimal + "\n[[schedule]]\nat = \"07:30\"\naction = \"on\"\n[[schedule]]\nat = \"08:00\"\naction = \"dim\"\ndays = [\"mon\", \"funday\"]\nevery = 2\n",
+            [
+                "bad.toml: schedule[2].action: must be one of \"on\", \"off\", \"toggle\" (got \"dim\")",
+                "bad.toml: schedule[2].days: must be \"daily\", \"weekdays\", \"weekends\", or day names like [\"mon\", \"wed\", \"fri\"] (got \"funday\")",
+                "bad.toml: schedule[2].every: unknown key",
+            ]
+        ),
+        (minimal + "\n[[schedule]]\naction = \"on\"\n", ["bad.toml: schedule[1].at: is required"]),
+        (minimal + "\n[schedule]\nat = \"07:30\"\n", ["bad.toml: schedule: must be [[schedule]] tables, one per entry"]),
+        (minimal + "\n[location]\nlatitude = 91\nlongitude = 0\n", ["bad.toml: location.latitude: must be between -90 and 90 (got 91)"]),
+        (minimal + "\n[location]\nlatitude = 50\n", ["bad.toml: location.longitude: is needed with the other (both, or neither)"]),
         (minimal.replacingOccurrences(of: "line = 17", with: "line = 17\nauto_off = 7200"), ["bad.toml: relay.auto_off: must be a duration in quotes, like \"2h\" (units s, m, h, d)"]),
         ("gpio = 3\n" + minimal, ["bad.toml: gpio: must be a table ([gpio])"]),
         (minimal.replacingOccurrences(of: "blue = 24", with: "blue = 23"), ["bad.toml: led.blue: is the same line as led.green"]),

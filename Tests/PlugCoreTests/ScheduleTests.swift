@@ -137,14 +137,15 @@ func utc(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int = 0) -> In
         #expect(ScheduleEntry.Time("07:30") == .clock(second: 27000))
         #expect(ScheduleEntry.Time("00:00") == .clock(second: 0))
         #expect(ScheduleEntry.Time("23:59") == .clock(second: 86340))
+        #expect(ScheduleEntry.Time("07:30:15") == .clock(second: 27015))
         #expect(ScheduleEntry.Time("sunrise") == .sunrise(offset: 0))
         #expect(ScheduleEntry.Time("Sunset+30m") == .sunset(offset: 1800))
         #expect(ScheduleEntry.Time("sunrise-1h") == .sunrise(offset: -3600))
         #expect(ScheduleEntry.Time("sunset-6h") == .sunset(offset: -21600))
-        for bad in ["24:00", "7:30", "07:60", "07:30:00", "noon", "sunset+", "sunset+7h", "sunset 30m", "sunrise*2m", "", "٠٧:٣٠"] {
+        for bad in ["24:00", "7:30", "07:60", "07:30:60", "07:30:0", "noon", "sunset+", "sunset+7h", "sunset 30m", "sunrise*2m", "", "٠٧:٣٠"] {
             #expect(ScheduleEntry.Time(bad) == nil, "\(bad)")
         }
-        for text in ["07:30", "00:05", "sunrise", "sunset-15m", "sunrise+1h", "sunset+90s"] {
+        for text in ["07:30", "00:05", "07:30:15", "sunrise", "sunset-15m", "sunrise+1h", "sunset+90s"] {
             #expect(ScheduleEntry.Time(text)?.description == text)
         }
         #expect(ScheduleEntry.days(named: "weekdays") == Set(1...5))

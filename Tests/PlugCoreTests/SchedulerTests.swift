@@ -41,8 +41,15 @@ import Testing
         #expect(at8.runs.map(\.entry.action) == [.on] && at8.runs.allSatisfy { !$0.late })
         #expect(at8.wake == day + 22 * 3600 && at8.seen == day + 8 * 3600)
         // A timer a little late (a busy machine) still runs it as on time.
-        let late = s.update(now: day + 22 * 3600 + 59, synchronized: true, zone: utcZone)
+        let late = s.update(now: day + 22 * 3600 + Scheduler.lateness, synchronized: true, zone: utcZone)
         #expect(late.runs.map(\.entry.action) == [.off] && late.logs == [])
+    }
+
+    @Test func aRunJustOverTheLatenessIsMissed() {
+        var s = scheduler()
+        _ = s.update(now: day + 7 * 3600, synchronized: true, zone: utcZone)
+        let out = s.update(now: day + 8 * 3600 + Scheduler.lateness + 1, synchronized: true, zone: utcZone)
+        #expect(out.runs == [] && out.logs.map(\.name) == ["schedule_missed"])
     }
 
     @Test func aClockSetForwardPastARunSkipsIt() {
