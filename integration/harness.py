@@ -310,7 +310,8 @@ def topics(identity):
             "identify": base + "/identify", "switch": f"homeassistant/switch/{device}/relay/config",
             "button": f"homeassistant/button/{device}/identify/config", "countdown": base + "/countdown",
             "countdown_set": base + "/countdown/set", "number": f"homeassistant/number/{device}/countdown/config",
-            "ends": f"homeassistant/sensor/{device}/countdown_ends/config"}
+            "ends": f"homeassistant/sensor/{device}/countdown_ends/config", "press": base + "/button",
+            "single": f"homeassistant/device_automation/{device}/button_single/config"}
 
 
 def start_broker(prefix, extra=()):

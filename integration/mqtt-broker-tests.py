@@ -76,6 +76,10 @@ def main():
         watcher.publish(t["identify"], "PRESS")
         check("the identify button blinks the LED green",
               wait_for(lambda: "green" in plug.status()["ledPattern"]), plug.status()["ledPattern"])
+        check("a button press is published on the button topic, not retained, for Home Assistant's device trigger",
+              wait_for(lambda: watcher.seen(t["press"], "single", retained=False))
+              and json.loads(retained(broker.port, "homeassistant/#").get(t["single"], "{}")).get("payload") == "single",
+              watcher.seen(t["press"]))
         n_sw = len(watcher.seen(t["switch"]))
         watcher.publish("homeassistant/status", "online")
         check("Home Assistant coming online gets discovery again", wait_for(lambda: len(watcher.seen(t["switch"])) > n_sw))
@@ -186,7 +190,7 @@ def main():
         wait_for(lambda: plug.status().get("broker") == "connected")
         now = retained(broker.port, "#")
         check("deregister clears the old discovery configs and the countdown's report",
-              all(old[k] not in now for k in ("switch", "button", "number", "ends", "countdown")), now)
+              all(old[k] not in now for k in ("switch", "button", "number", "ends", "countdown", "single")), now)
         check("... and the old state and availability", old["state"] not in now and old["availability"] not in now, now)
         order = [plug.log_index("PLUG_EVENT=factory_reset_started"), plug.log_index("PLUG_EVENT=mqtt_forgotten"),
                  plug.log_index(f"PLUG_CLIENT_ID={t['device']}")]

@@ -46,7 +46,14 @@ struct ConfigReader {
         // The socket's path is checked whether the file names it or not: something may be in
         // the way of the default one too.
         for problem in Self.controlSocketProblems(v.controlSocket) { fail("control.socket", problem) }
-        let mqtt = root["mqtt"]?.table == nil ? nil : mqttSettings(v.mqtt)
+        if t.button.multiPressGap > .zero, t.button.multiPressGap < .milliseconds(100) {
+            fail("button.multi_press_ms", "must be 0 (off) or 100 to 1000: a shorter gap leaves no time to press again")
+        }
+        for key in ["double_press", "triple_press"] where raw("button", key) != nil && t.button.multiPressGap == .zero {
+            fail("button.\(key)", "needs button.multi_press_ms (the gap between the presses of a double or triple press, like 400)")
+        }
+        var mqtt = root["mqtt"]?.table == nil ? nil : mqttSettings(v.mqtt)
+        if t.button.multiPressGap > .zero { mqtt?.presses = ["single", "double", "triple"] }
         if (raw("location", "latitude") == nil) != (raw("location", "longitude") == nil) {
             fail(raw("location", "latitude") == nil ? "location.latitude" : "location.longitude", "is needed with the other (both, or neither)")
         }

@@ -4,6 +4,7 @@
 public enum EventName: String, Sendable, CaseIterable {
     // The plug: button gestures, relay, modes, resets (PlugMachine)
     case buttonIgnored = "button_ignored"
+    case buttonPress = "button_press"
     case commandRejected = "command_rejected"
     case deregistered
     case factoryResetComplete = "factory_reset_complete"
@@ -133,6 +134,7 @@ public enum EventField: String, Sendable, CaseIterable, Comparable {
     case payload = "PLUG_PAYLOAD"
     case pending = "PLUG_PENDING"
     case policy = "PLUG_POLICY"
+    case presses = "PLUG_PRESSES"
     case reason = "PLUG_REASON"
     case relay = "PLUG_RELAY"
     case relayHeld = "PLUG_RELAY_HELD"

@@ -104,6 +104,15 @@ public struct PlugMachine: Sendable {
     public private(set) var mode: Mode
     /// The current hold, if the button is (debounced) pressed.
     public private(set) var hold: Hold?
+    /// Short presses counted towards a double or triple press (multi-press on).
+    public struct PressSequence: Equatable, Sendable {
+        public var count: Int
+        /// The last one's release (kernel timestamp).
+        public var lastRelease: MonotonicInstant
+    }
+    /// The presses of a sequence not yet finished: it ends when the multi-press gap passes
+    /// after the last release with no new press (or at the third press).
+    public private(set) var presses: PressSequence?
     /// Since when the plug is degraded, if it is.
     public private(set) var fault: MonotonicInstant?
     /// When the machine started.
@@ -357,7 +366,7 @@ public struct PlugMachine: Sendable {
         }
         return earliest(
             debouncer.deadline, holdDeadline, modeDeadline, identifying?.advanced(by: timings.identifyShown),
-            flood.deadline, state.countdown?.due)
+            flood.deadline, state.countdown?.due, pressesDue)
     }
 
     /// The LED conditions at the machine's current time.
@@ -395,6 +404,13 @@ public struct PlugMachine: Sendable {
 
     // MARK: - Time
 
+    /// When a press sequence ends: the gap after its last release, plus the debounce (a press
+    /// that began within the gap is only known once debounced). None while the button is down.
+    private var pressesDue: MonotonicInstant? {
+        guard let presses, hold == nil else { return nil }
+        return presses.lastRelease.advanced(by: timings.button.multiPressGap + timings.button.debounce)
+    }
+
     private var modeDeadline: MonotonicInstant? {
         switch mode {
         case .normal: nil
@@ -410,6 +426,7 @@ public struct PlugMachine: Sendable {
         if let since = identifying, since.advanced(by: timings.identifyShown) <= now { identifying = nil }
         if let change = debouncer.advance(to: now) { debounced(change, &fx) }
         escalateHold(&fx)
+        if let due = pressesDue, due <= now, debouncer.deadline == nil { finishPresses(&fx) }
         advanceMode(&fx)
         if let (level, source) = flood.pending, let room = flood.roomAt, room <= now {
             flood.clearPending()
@@ -524,11 +541,16 @@ public struct PlugMachine: Sendable {
                 hold?.voided = true
                 return
             }
-            if timings.button.toggleOn == .press { toggleRelay(source: .button, &fx) }
+            // A press after the gap starts a new sequence: the one before is complete.
+            if let p = presses, change.at >= p.lastRelease.advanced(by: timings.button.multiPressGap) { finishPresses(&fx) }
+            let b = timings.button
+            if b.multiPressGap == .zero, b.mode == .toggle, b.toggleOn == .press { toggleRelay(source: .button, &fx) }
             return
         }
         guard let h = hold else { return }
         hold = nil
+        // Only short presses make a sequence; anything longer (or void) ends one unfinished.
+        if h.voided || h.startup || h.start.duration(to: change.at) >= timings.button.setupHold { presses = nil }
         let held = h.start.duration(to: change.at)
         let fields: [EventField: String] = [.holdMs: "\(held.milliseconds)", .source: EventSource.button.rawValue]
         let b = timings.button
@@ -558,11 +580,52 @@ public struct PlugMachine: Sendable {
             }
         } else if held < b.setupHold {
             fx.append(.log(PlugEvent(.shortPress, "Short press", fields: fields)))
-            if b.toggleOn == .release { toggleRelay(source: .button, &fx) }
+            if b.multiPressGap == .zero {
+                if b.mode == .toggle, b.toggleOn == .release { toggleRelay(source: .button, &fx) }
+                reportPresses(1, &fx)
+            } else {
+                presses = PressSequence(count: (presses?.count ?? 0) + 1, lastRelease: change.at)
+                if presses!.count == 3 { finishPresses(&fx) } // nothing counts beyond a triple
+            }
         } else if held < b.factoryHold {
             enterSetup(source: .button, fields: fields, &fx)
         } else {
             startFactoryReset(source: .button, fields: fields, &fx)
+        }
+    }
+
+    /// A press sequence is complete: report it, and do what it asks.
+    private mutating func finishPresses(_ fx: inout [Effect]) {
+        guard let p = presses else { return }
+        presses = nil
+        reportPresses(p.count, &fx)
+        let b = timings.button
+        switch p.count {
+        case 1: if b.mode == .toggle { toggleRelay(source: .button, &fx) }
+        case 2: act(b.doublePress, &fx)
+        default: act(b.triplePress, &fx)
+        }
+    }
+
+    /// "Single press" (or double, triple) for the journal, `plugctl watch` and MQTT.
+    private func reportPresses(_ count: Int, _ fx: inout [Effect]) {
+        let word = ["single", "double", "triple"][min(count, 3) - 1]
+        let b = timings.button
+        let action: PressAction = count == 1 ? (b.mode == .toggle ? .toggle : .none) : count == 2 ? b.doublePress : b.triplePress
+        let does = action == .none ? "reported only" : "relay \(action.rawValue)"
+        fx.append(
+            .log(
+                PlugEvent(
+                    .buttonPress, "\(word.prefix(1).uppercased() + word.dropFirst()) press (\(does))",
+                    fields: [.presses: word, .source: EventSource.button.rawValue])))
+    }
+
+    private mutating func act(_ action: PressAction, _ fx: inout [Effect]) {
+        switch action {
+        case .none: break
+        case .on: setRelay(true, source: .button, &fx)
+        case .off: setRelay(false, source: .button, &fx)
+        case .toggle: toggleRelay(source: .button, &fx)
         }
     }
 

@@ -6,6 +6,22 @@ public enum ToggleEdge: String, Sendable, Codable, CaseIterable {
     case release
 }
 
+/// What a short press does (`[button] mode`).
+public enum ButtonMode: String, Sendable, CaseIterable {
+    /// A single press toggles the relay (the default).
+    case toggle
+    /// Presses do not switch the relay; they are reported (journal, `plugctl watch`, MQTT, Home
+    /// Assistant device triggers). Double and triple presses may still have an action.
+    case detached
+}
+
+/// What a double or triple press does (`[button] double_press`, `triple_press`).
+public enum PressAction: String, Sendable, CaseIterable {
+    /// Nothing but the report.
+    case none
+    case on, off, toggle
+}
+
 /// The button's timing rules (spec: "Button timing").
 public struct ButtonTimings: Sendable, Equatable {
     /// A level counts only after it has been stable this long.
@@ -16,8 +32,17 @@ public struct ButtonTimings: Sendable, Equatable {
     public var factoryHold: Duration = .seconds(12)
     /// Hold this long: the button is stuck; the hold is cancelled and nothing resets.
     public var stuckHold: Duration = .seconds(30)
-    /// When a short press toggles the relay.
+    /// When a short press toggles the relay (with multi-press off).
     public var toggleOn: ToggleEdge = .press
+    /// What a single press does.
+    public var mode: ButtonMode = .toggle
+    /// Multi-press: presses whose release and next press are less than this apart form a double
+    /// or triple press. Zero (the default) turns it off: a single press acts at once. On, a
+    /// single press acts only once this much has passed after its release without another.
+    public var multiPressGap: Duration = .zero
+    /// What a double press does, and a triple press (with multi-press on).
+    public var doublePress: PressAction = .none
+    public var triplePress: PressAction = .none
 
     public init() {}
 }

@@ -6,14 +6,35 @@ import PlugJSON
 /// and a timestamp sensor for when the countdown ends. Published retained; an empty retained
 /// config removes the entity.
 public enum HomeAssistantDiscovery {
-    /// Every config, with its topic, in `MQTTTopics.discoveryConfigs`' order.
-    public static func configs(_ topics: MQTTTopics, name: String) -> [(topic: String, config: String)] {
+    /// The kinds of press, and Home Assistant's trigger type for each.
+    public static let pressKinds = ["single", "double", "triple"]
+    static let triggerTypes = ["single": "button_short_press", "double": "button_double_press", "triple": "button_triple_press"]
+
+    /// Every config, with its topic, in `MQTTTopics.discoveryConfigs`' order: a press that
+    /// cannot happen (`presses`) gets an empty config, which removes its trigger.
+    public static func configs(_ topics: MQTTTopics, name: String, presses: [String]) -> [(topic: String, config: String)] {
         [
             (topics.switchConfig, switchConfig(topics, name: name)),
             (topics.buttonConfig, buttonConfig(topics, name: name)),
             (topics.countdownConfig, countdownConfig(topics, name: name)),
             (topics.countdownEndsConfig, countdownEndsConfig(topics, name: name)),
-        ]
+        ] + pressKinds.map { (topics.triggerConfig($0), presses.contains($0) ? triggerConfig(topics, name: name, press: $0) : "") }
+    }
+
+    /// A device trigger (MQTT device automation): Home Assistant offers "button: single press"
+    /// (double, triple) as an automation trigger of the device.
+    public static func triggerConfig(_ topics: MQTTTopics, name: String, press: String) -> String {
+        var common = common(topics, name: name)
+        for key in ["availability_topic", "payload_available", "payload_not_available"] { common[key] = nil } // not for triggers
+        return json(
+            [
+                "automation_type": "trigger",
+                "topic": .string(topics.button),
+                "payload": .string(press),
+                "type": .string(triggerTypes[press] ?? "button_short_press"),
+                "subtype": "button_1",
+                "qos": 1,
+            ].merging(common) { a, _ in a })
     }
 
     /// The switch's config.

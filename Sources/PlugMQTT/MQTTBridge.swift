@@ -61,6 +61,8 @@ public struct MQTTBridge: Sendable {
         case closedByBroker(after: Duration, takenOver: Bool)
         /// The plug changed (relay, name, registration or identity).
         case plug(PlugSnapshot)
+        /// The button was pressed: `single`, `double` or `triple` (`button_press` events).
+        case pressed(String)
     }
 
     /// What the client must do.
@@ -244,6 +246,10 @@ public struct MQTTBridge: Sendable {
                 return fx
             }
             if connected { sync(&fx) }
+        case .pressed(let kind):
+            // An event, not a state: not retained, and lost while the broker is away (a press
+            // reported minutes late would trigger an automation at the wrong time).
+            if connected { fx.append(.publish(MQTTMessage(topics.button, kind, retain: false))) }
         }
         return fx
     }
@@ -260,7 +266,7 @@ public struct MQTTBridge: Sendable {
         }
         if plug.registered, announcedName != plug.name {
             announcedName = plug.name
-            for (topic, config) in HomeAssistantDiscovery.configs(topics, name: plug.name) {
+            for (topic, config) in HomeAssistantDiscovery.configs(topics, name: plug.name, presses: settings.presses) {
                 fx.append(.publish(MQTTMessage(topic, config, retain: true)))
             }
             fx.append(

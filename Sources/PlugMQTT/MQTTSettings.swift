@@ -20,6 +20,9 @@ public struct MQTTSettings: Sendable, Equatable {
     /// The first and the longest delay between connection attempts.
     public var reconnectMin: Duration
     public var reconnectMax: Duration
+    /// The button presses that can happen, announced to Home Assistant as device triggers:
+    /// `single`, and `double` and `triple` with multi-press on (from `[button]`, not `[mqtt]`).
+    public var presses: [String] = ["single"]
 
     public init(
         host: String, port: Int? = nil, caFile: String? = nil, username: String? = nil,

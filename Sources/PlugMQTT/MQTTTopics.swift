@@ -20,6 +20,9 @@ public struct MQTTTopics: Sendable, Equatable {
     public let availability: String
     /// Any message blinks the LED (Home Assistant's identify button).
     public let identify: String
+    /// Not retained: `single`, `double` or `triple` at each button press (Home Assistant's
+    /// device triggers listen here).
+    public let button: String
     /// Retained: the countdown that runs (`CountdownReport.payload`).
     public let countdown: String
     /// Countdown commands: `30m`, `ON 30m`, `OFF 10m`, `CANCEL`.
@@ -30,6 +33,9 @@ public struct MQTTTopics: Sendable, Equatable {
     public let buttonConfig: String
     public let countdownConfig: String
     public let countdownEndsConfig: String
+    /// A device trigger's config, one per kind of press (`single`, `double`, `triple`).
+    public func triggerConfig(_ press: String) -> String { "\(discoveryPrefix)/device_automation/\(deviceID)/button_\(press)/config" }
+    private let discoveryPrefix: String
     /// Home Assistant's birth and last will (`online`/`offline`).
     public let homeAssistantStatus: String
 
@@ -43,7 +49,9 @@ public struct MQTTTopics: Sendable, Equatable {
         availability = base + "/availability"
         identify = base + "/identify"
         countdown = base + "/countdown"
+        button = base + "/button"
         countdownCommand = base + "/countdown/set"
+        discoveryPrefix = settings.discoveryPrefix
         switchConfig = "\(settings.discoveryPrefix)/switch/\(deviceID)/relay/config"
         buttonConfig = "\(settings.discoveryPrefix)/button/\(deviceID)/identify/config"
         countdownConfig = "\(settings.discoveryPrefix)/number/\(deviceID)/countdown/config"
@@ -54,8 +62,12 @@ public struct MQTTTopics: Sendable, Equatable {
     /// The topics the plug subscribes to.
     public var subscriptions: [String] { [command, identify, countdownCommand, homeAssistantStatus] }
 
-    /// Every Home Assistant discovery config of the plug.
-    public var discoveryConfigs: [String] { [switchConfig, buttonConfig, countdownConfig, countdownEndsConfig] }
+    /// Every Home Assistant discovery config of the plug: the entities, and a device trigger
+    /// for every kind of press (all three, so that one announced before a config change is
+    /// removed too).
+    public var discoveryConfigs: [String] {
+        [switchConfig, buttonConfig, countdownConfig, countdownEndsConfig] + HomeAssistantDiscovery.pressKinds.map(triggerConfig)
+    }
 }
 
 /// One message to publish.

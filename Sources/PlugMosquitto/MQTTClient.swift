@@ -75,6 +75,7 @@ public final class MQTTClient: @unchecked Sendable {
 
     private struct Requests {
         var plug: PlugSnapshot?
+        var presses: [String] = []
         var forgets: [Forget] = []
         var stop = false
     }
@@ -133,6 +134,13 @@ public final class MQTTClient: @unchecked Sendable {
         wakeUp.wake()
     }
 
+    /// The button was pressed (`single`, `double`, `triple`): published for Home Assistant's
+    /// device triggers.
+    public func pressed(_ kind: String) {
+        inbox.withLock { $0.presses.append(kind) }
+        wakeUp.wake()
+    }
+
     /// Removes `plug` from Home Assistant and the broker (empty retained discovery configs, state
     /// and availability), waiting up to `timeout` for the broker to acknowledge. Returns whether
     /// it did; if not, the messages are still sent as soon as the broker is reachable again
@@ -167,6 +175,7 @@ public final class MQTTClient: @unchecked Sendable {
                 defer { r = Requests() }; return r
             }
             if let plug = requests.plug { perform(bridge.handle(.plug(plug))) }
+            for kind in requests.presses { perform(bridge.handle(.pressed(kind))) }
             // A new identity while still connecting: start again as the new device.
             if handle != nil, handleClientID != bridge.topics.deviceID {
                 dropHandle()
@@ -260,7 +269,7 @@ public final class MQTTClient: @unchecked Sendable {
             publishForgets()
         case .connectFailed, .connectionLost:
             failed(input)
-        case .message, .plug, .oversized, .closedByBroker:
+        case .message, .plug, .pressed, .oversized, .closedByBroker:
             perform(bridge.handle(input))
         }
     }

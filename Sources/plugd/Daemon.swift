@@ -35,7 +35,9 @@ struct Daemon {
         let clock = MonotonicClock()
         let settings = try Self.loadConfig(configPath)
         let signals = StopSignals() // before any thread starts
-        let events = EventBroadcaster(inner: SystemLog(identifier: "plugd", messageIDs: MessageCatalog.ids))
+        // Button presses also go to the MQTT client (Home Assistant's device triggers).
+        let presses = EventTap(inner: SystemLog(identifier: "plugd", messageIDs: MessageCatalog.ids), name: .buttonPress)
+        let events = EventBroadcaster(inner: presses)
         let dir = stateDir ?? ProcessInfo.processInfo.environment["STATE_DIRECTORY"] ?? PlugConfig.defaultStateDirectory
         if let problem = PlugConfig.controlSocketProblem(settings.controlSocket, stateDirectory: dir) {
             Self.fail("\(configPath): control.socket: \(problem)")
@@ -86,6 +88,7 @@ struct Daemon {
             throw ExitCode(ExitStatus.cannotCreate)
         }
         let mqtt = settings.mqtt.flatMap { Self.startMQTT($0, runtime: runtime, inbox: inbox, events: events) }
+        if let mqtt { presses.listen { e in e.fields[.presses].map(mqtt.pressed) } }
         let notifier = SystemdNotifier()
         let readyAt = clock.now
         notifier.ready(status: runtime.statusLine(at: readyAt))

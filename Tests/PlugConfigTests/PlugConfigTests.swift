@@ -84,6 +84,10 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             bias = "pull-down"
             toggle_on = "release"
             debounce_ms = 20
+            mode = "detached"
+            multi_press_ms = 350
+            double_press = "on"
+            triple_press = "off"
             [led]
             chip = "chip-l"
             red = 5
@@ -128,6 +132,9 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(c.timings.relayMaxChanges == 7 && c.timings.relayChangeWindow == .seconds(9))
         #expect(c.timings.autoOff == .seconds(7200) && c.timings.autoOn == .seconds(90))
         #expect(c.timings.button.toggleOn == .release && c.timings.button.debounce == .milliseconds(20))
+        #expect(c.timings.button.mode == .detached && c.timings.button.multiPressGap == .milliseconds(350))
+        #expect(c.timings.button.doublePress == .on && c.timings.button.triplePress == .off)
+        #expect(c.mqtt?.presses == ["single", "double", "triple"])
         #expect(c.timings.button.setupHold == .seconds(4) && c.timings.button.factoryHold == .milliseconds(10_500))
         #expect(c.timings.button.stuckHold == .seconds(40) && c.timings.setupTimeout == .seconds(120))
         #expect(c.timings.resetCompleteShown == .seconds(2) && c.timings.showBrokerUnreachable == false)
@@ -215,6 +222,9 @@ let exampleURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             ]
         ),
         (minimal + "\n[[schedule]]\naction = \"on\"\n", ["bad.toml: schedule[1].at: is required"]),
+        (minimal.replacingOccurrences(of: "line = \"button\"", with: "line = \"button\"\ndouble_press = \"toggle\""), ["bad.toml: button.double_press: needs button.multi_press_ms"]),
+        (minimal.replacingOccurrences(of: "line = \"button\"", with: "line = \"button\"\nmulti_press_ms = 40"), ["bad.toml: button.multi_press_ms: must be 0 (off) or 100 to 1000"]),
+        (minimal.replacingOccurrences(of: "line = \"button\"", with: "line = \"button\"\nmode = \"remote\""), ["bad.toml: button.mode: must be one of \"toggle\", \"detached\""]),
         (minimal + "\n[schedule]\nat = \"07:30\"\n", ["bad.toml: schedule: must be [[schedule]] tables, one per entry"]),
         (minimal + "\n[location]\nlatitude = 91\nlongitude = 0\n", ["bad.toml: location.latitude: must be between -90 and 90 (got 91)"]),
         (minimal + "\n[location]\nlatitude = 50\n", ["bad.toml: location.longitude: is needed with the other (both, or neither)"]),
