@@ -20,10 +20,12 @@ sample_led() { local t0 n=0 v; t0=$(now_ms); local -A seen=()
 PLUGCTL=${PLUGCTL:-$(dirname "$PLUGD")/plugctl}
 RUN=$(mktemp -d)
 SOCK=$RUN/control.sock
-# config [CHIP [RELAY_LINE [BIAS]]]: a config file for the gpio-sim chip; prints its path
+# config [CHIP [RELAY_LINE [BIAS [BUTTON_LINES [MORE]]]]]: a config file for the gpio-sim chip,
+# with more [button] keys and more tables at the end if given; prints its path
 config() {
   local f; f=$(mktemp --suffix=.toml)
   cat > "$f" <<TOML
+${5:-}
 [gpio]
 chip = "${1:-$GPIOSIM_CHIP}"
 [relay]
@@ -31,6 +33,7 @@ line = "${2:-relay}"
 [button]
 line = "button"
 bias = "${3:-pull-up}"
+${4:-}
 [led]
 red = "led_r"
 green = "led_g"
@@ -44,13 +47,13 @@ TOML
 }
 
 STATE= PID= LOG=
-# start_plugd REGISTERED RELAY_ON [BIAS]: a plug with that saved state, started
+# start_plugd REGISTERED RELAY_ON [BIAS [BUTTON_LINES [MORE]]]: a plug with that saved state, started
 start_plugd() {
-  local registered=$1 relay_on=$2 bias=${3:-pull-up}
+  local registered=$1 relay_on=$2 bias=${3:-pull-up} button=${4:-} more=${5:-}
   STATE=$(mktemp -d); LOG=$(mktemp)
   printf '{"identity":"11111111-2222-3333-4444-555555555555","name":"vm","registered":%s,"relayOn":%s,"version":1}\n' \
     "$registered" "$relay_on" > "$STATE/state.json"
-  "$PLUGD" --config "$(config "" "" "$bias")" --state-dir "$STATE" > "$LOG" 2>&1 &
+  "$PLUGD" --config "$(config "" "" "$bias" "$button" "$more")" --state-dir "$STATE" > "$LOG" 2>&1 &
   PID=$!
   if until_true 20 grep -q "PLUG_EVENT=started" "$LOG"; then ok "plugd started"
   else bad "plugd did not start: $(cat "$LOG")"; return 1; fi
@@ -163,6 +166,41 @@ check "no factory reset at any point" bash -c "! grep -q 'PLUG_EVENT=factory_res
 check "identity and registration kept" bash -c "grep -q '\"identity\" *: *\"11111111-2222-3333-4444-555555555555\"' '$STATE/state.json' && grep -q '\"registered\" *: *true' '$STATE/state.json'"
 check "relay still on" relay_is 1
 stop_plugd
+
+echo "== countdown and detached button"
+start_plugd true false
+sleep 1
+"$PLUGCTL" on --for 2s --socket "$SOCK" >/dev/null
+check "plugctl on --for 2s: relay on" relay_is 1
+check "... off again when the 2 s are up" until_true 4 relay_is 0
+check "... by the countdown" grep -q "PLUG_EVENT=timer_fired" "$LOG"
+stop_plugd
+start_plugd true false pull-up 'mode = "detached"'
+sleep 1
+click
+check "detached: a press is reported" until_true 2 grep -q "PLUG_EVENT=button_press.*PLUG_PRESSES=single" "$LOG"
+check "detached: and does not move the relay" relay_is 0
+stop_plugd
+
+echo "== schedules by the wall clock: the clock set wakes plugd at once"
+# The schedules wait for a synchronised clock (here a flag file of this suite's own). The clock
+# is then stepped an hour forward with the flag in place: plugd learns of the step from its
+# timerfd at once (TFD_TIMER_CANCEL_ON_SET), not at its once-a-minute check while waiting, and
+# runs the entry 5 s after the step. The clock is stepped back afterwards.
+synced=$RUN/synchronized; rm -f "$synced"
+target=$(( $(date +%s) + 3600 ))
+at=$(TZ=UTC date -d "@$(( target + 5 ))" +%H:%M:%S)
+export TZ=UTC PLUGD_TIMESYNC_FILE=$synced
+start_plugd true false pull-up "" "$(printf '[[schedule]]\nat = "%s"\naction = "on"\n' "$at")"
+check "clock not synchronised: the schedule waits" until_true 3 grep -q "PLUG_EVENT=schedule_waiting" "$LOG"
+touch "$synced"
+stepped=$(date +%s); date -s "@$target" >/dev/null
+check "the clock step is noticed at once: synchronised" until_true 3 grep -q "PLUG_EVENT=schedule_clock_synchronized" "$LOG"
+check "the entry ($at UTC) runs 5 s after the step" until_true 8 relay_is 1
+check "... logged as the schedule's" grep -q "PLUG_EVENT=schedule_fired.*PLUG_SOURCE=schedule" "$LOG"
+date -s "@$(( stepped + $(date +%s) - target ))" >/dev/null   # back to the real time
+stop_plugd
+unset TZ PLUGD_TIMESYNC_FILE
 
 echo "== errors"
 # Another program holding a line, and setting lines once: libgpiod's tools changed their options

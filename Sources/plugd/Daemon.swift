@@ -63,7 +63,7 @@ struct Daemon {
             do {
                 runtime.schedules = try ScheduleDriver(
                     schedule: settings.schedule, seen: runtime.machine.state.scheduleSeen,
-                    syncFile: ProcessInfo.processInfo.environment["PLUGD_TIMESYNC_FILE"])
+                    syncFile: Self.timesyncFile)
             } catch {
                 runtime.lines.release()
                 Self.fail("cannot create the schedules' timer: \(error)")
@@ -112,6 +112,10 @@ struct Daemon {
         }
         server.stop()
     }
+
+    /// `PLUGD_TIMESYNC_FILE`: a file of the tests' own that stands for timesyncd's
+    /// "synchronized" flag (then only it counts); `nil` normally.
+    static var timesyncFile: String? { ProcessInfo.processInfo.environment["PLUGD_TIMESYNC_FILE"] }
 
     /// Starts the MQTT client: its commands, reachability and log entries reach the loop through
     /// the inbox; before a factory reset wipes the identity, it removes the plug from Home

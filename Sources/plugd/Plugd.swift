@@ -66,14 +66,19 @@ struct Plugd: ParsableCommand {
     /// `--simulate`: the runtime on a simulated chip, drawn in this terminal, keyboard = button.
     func simulateInTerminal(clock: MonotonicClock) throws {
         // The simulator needs no config file; one given with --config supplies timings.
-        var timings = PlugTimings(), policy = PowerOnPolicy.last
-        if let config { let c = try Daemon.loadConfig(config); timings = c.timings; policy = c.powerOn }
+        var timings = PlugTimings(), policy = PowerOnPolicy.last, schedule = Schedule()
+        if let config { let c = try Daemon.loadConfig(config); timings = c.timings; policy = c.powerOn; schedule = c.schedule }
         let dir = stateDir ?? "plugd-sim-state"
         let gpio = SimulatedGPIO(now: { clock.now })
         let screen = SimulatorScreen()
         let runtime = try Daemon.start(
             backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
             policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
+        if !schedule.entries.isEmpty {
+            runtime.schedules = try ScheduleDriver(
+                schedule: schedule, seen: runtime.machine.state.scheduleSeen,
+                syncFile: Daemon.timesyncFile)
+        }
         TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
     }
 }

@@ -60,6 +60,7 @@ final class SimulatorScreen: EventSink, Sendable {
         var out = "\u{1B}[H\u{1B}[J"
         out += "plugd --simulate   (SPACE hold = button, B = push/let go, T = on for 10 s, C = cancel timer, Q = quit)\r\n\r\n"
         out += "  relay   \(relay)\r\n"
+        if let next = s.status?.schedule?.first { out += "  next    \(next)\r\n" }
         if let c = s.countdown {
             out += "  timer   \(c.level ? "on" : "off") in \(Countdown.text(now.duration(to: c.due)))\(c.auto ? " (\(c.title.lowercased()))" : "")\r\n"
         }
