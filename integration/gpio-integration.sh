@@ -182,20 +182,21 @@ check "detached: a press is reported" until_true 2 grep -q "PLUG_EVENT=button_pr
 check "detached: and does not move the relay" relay_is 0
 stop_plugd
 
-echo "== schedules by the wall clock: the clock set wakes plugd at once"
-# The schedules wait for a synchronised clock (here a flag file of this suite's own). The clock
-# is then stepped an hour forward with the flag in place: plugd learns of the step from its
-# timerfd at once (TFD_TIMER_CANCEL_ON_SET), not at its once-a-minute check while waiting, and
-# runs the entry 5 s after the step. The clock is stepped back afterwards.
+echo "== schedules by the wall clock: the clock set back wakes plugd at once"
+# The schedules wait for a synchronised clock (here a flag file of this suite's own); plugd
+# checks again in a minute, on a wall-clock timer. The clock is then set an hour back with the
+# flag in place: that timer's instant is now an hour and a minute away, and plugd learns of the
+# step only because its timerfd is armed with TFD_TIMER_CANCEL_ON_SET; it then runs the entry
+# 5 s after the step. The clock is set forward again afterwards.
 synced=$RUN/synchronized; rm -f "$synced"
-target=$(( $(date +%s) + 3600 ))
+target=$(( $(date +%s) - 3600 ))
 at=$(TZ=UTC date -d "@$(( target + 5 ))" +%H:%M:%S)
 export TZ=UTC PLUGD_TIMESYNC_FILE=$synced
 start_plugd true false pull-up "" "$(printf '[[schedule]]\nat = "%s"\naction = "on"\n' "$at")"
 check "clock not synchronised: the schedule waits" until_true 3 grep -q "PLUG_EVENT=schedule_waiting" "$LOG"
 touch "$synced"
 stepped=$(date +%s); date -s "@$target" >/dev/null
-check "the clock step is noticed at once: synchronised" until_true 3 grep -q "PLUG_EVENT=schedule_clock_synchronized" "$LOG"
+check "the clock set an hour back is noticed at once: synchronised" until_true 3 grep -q "PLUG_EVENT=schedule_clock_synchronized" "$LOG"
 check "the entry ($at UTC) runs 5 s after the step" until_true 8 relay_is 1
 check "... logged as the schedule's" grep -q "PLUG_EVENT=schedule_fired.*PLUG_SOURCE=schedule" "$LOG"
 date -s "@$(( stepped + $(date +%s) - target ))" >/dev/null   # back to the real time
