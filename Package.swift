@@ -100,7 +100,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         .target(name: "PlugJSON", dependencies: ["CJansson"]),
-        .target(name: "PlugProtocol", dependencies: ["PlugJSON"]),
+        .target(name: "PlugProtocol", dependencies: ["PlugCore", "PlugJSON"]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "PlugSystemd",

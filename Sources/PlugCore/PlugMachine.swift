@@ -329,7 +329,7 @@ public struct PlugMachine: Sendable {
         switch run.entry.action {
         case .on: level = true
         case .off: level = false
-        case .toggle: level = !(flood.pending?.level ?? relayOn)
+        case .toggle: level = toggledLevel
         }
         fx.append(
             .log(
@@ -549,9 +549,9 @@ public struct PlugMachine: Sendable {
         }
         guard let h = hold else { return }
         hold = nil
-        // Only short presses make a sequence; anything longer (or void) ends one unfinished.
-        if h.voided || h.startup || h.start.duration(to: change.at) >= timings.button.setupHold { presses = nil }
         let held = h.start.duration(to: change.at)
+        // Only short presses make a sequence; anything longer (or void) ends one unfinished.
+        if h.voided || h.startup || held >= timings.button.setupHold { presses = nil }
         let fields: [EventField: String] = [.holdMs: "\(held.milliseconds)", .source: EventSource.button.rawValue]
         let b = timings.button
         // Judged by the hold's length between kernel timestamps, not by the stage reached when
@@ -584,8 +584,9 @@ public struct PlugMachine: Sendable {
                 if b.mode == .toggle, b.toggleOn == .release { toggleRelay(source: .button, &fx) }
                 reportPresses(1, &fx)
             } else {
-                presses = PressSequence(count: (presses?.count ?? 0) + 1, lastRelease: change.at)
-                if presses!.count == 3 { finishPresses(&fx) } // nothing counts beyond a triple
+                let count = (presses?.count ?? 0) + 1
+                presses = PressSequence(count: count, lastRelease: change.at)
+                if count == 3 { finishPresses(&fx) } // nothing counts beyond a triple
             }
         } else if held < b.factoryHold {
             enterSetup(source: .button, fields: fields, &fx)
@@ -599,19 +600,24 @@ public struct PlugMachine: Sendable {
         guard let p = presses else { return }
         presses = nil
         reportPresses(p.count, &fx)
+        act(pressAction(p.count), &fx)
+    }
+
+    /// What `count` presses do: a single press toggles in toggle mode (nothing when detached),
+    /// a double or triple what the config says.
+    private func pressAction(_ count: Int) -> PressAction {
         let b = timings.button
-        switch p.count {
-        case 1: if b.mode == .toggle { toggleRelay(source: .button, &fx) }
-        case 2: act(b.doublePress, &fx)
-        default: act(b.triplePress, &fx)
+        switch count {
+        case 1: return b.mode == .toggle ? .toggle : .none
+        case 2: return b.doublePress
+        default: return b.triplePress
         }
     }
 
     /// "Single press" (or double, triple) for the journal, `plugctl watch` and MQTT.
     private func reportPresses(_ count: Int, _ fx: inout [Effect]) {
         let word = ["single", "double", "triple"][min(count, 3) - 1]
-        let b = timings.button
-        let action: PressAction = count == 1 ? (b.mode == .toggle ? .toggle : .none) : count == 2 ? b.doublePress : b.triplePress
+        let action = pressAction(count)
         let does = action == .none ? "reported only" : "relay \(action.rawValue)"
         fx.append(
             .log(
@@ -697,8 +703,11 @@ public struct PlugMachine: Sendable {
 
     /// A toggle toggles the level last asked for: a change the flood guard holds back counts.
     private mutating func toggleRelay(source: EventSource, _ fx: inout [Effect]) {
-        setRelay(!(flood.pending?.level ?? relayOn), source: source, &fx)
+        setRelay(toggledLevel, source: source, &fx)
     }
+
+    /// The level a toggle asks for now.
+    private var toggledLevel: Bool { !(flood.pending?.level ?? relayOn) }
 
     private mutating func changeRelay(_ on: Bool, source: EventSource, delayed: Bool, _ fx: inout [Effect]) {
         relayOn = on

@@ -10,7 +10,7 @@ public struct Scheduler: Sendable {
     /// Up to when runs are done (the wall clock's time at the last update once synchronised).
     public private(set) var seen: Int64?
     /// The next runs, once the clock is synchronised.
-    public private(set) var upcoming: [Schedule.Occurrence] = []
+    public private(set) var nextRuns: [Schedule.Occurrence] = []
     private var waitingLogged = false
 
     /// A run more than this late is not run unless its entry says `catch_up`: it was missed
@@ -45,7 +45,7 @@ public struct Scheduler: Sendable {
         guard !schedule.entries.isEmpty else { return out }
         guard synchronized else {
             self.synchronized = false
-            upcoming = []
+            nextRuns = []
             if !waitingLogged {
                 waitingLogged = true
                 out.logs.append(
@@ -90,8 +90,8 @@ public struct Scheduler: Sendable {
             seen = from
             out.seen = from
         }
-        upcoming = schedule.next(after: from, in: zone)
-        out.wake = upcoming.first?.at
+        nextRuns = schedule.next(after: from, in: zone)
+        out.wake = nextRuns.first?.at
         return out
     }
 

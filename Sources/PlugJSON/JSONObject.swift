@@ -56,8 +56,14 @@ public struct JSONObject {
 
     /// A required integer that fits an `Int`.
     public func int(_ key: String) throws(JSONError) -> Int {
+        guard let i = try optionalInt(key) else { throw missing(key) }
+        return i
+    }
+
+    /// An integer that fits an `Int`, or `nil` if the member is absent or null.
+    public func optionalInt(_ key: String) throws(JSONError) -> Int? {
         switch members[key] {
-        case nil, .null: throw missing(key)
+        case nil, .null: return nil
         case .int(let i) where Int(exactly: i) != nil: return Int(i)
         default: throw wrong(key, "an integer")
         }

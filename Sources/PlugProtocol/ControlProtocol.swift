@@ -1,3 +1,4 @@
+import PlugCore
 import PlugJSON
 
 /// The control socket's protocol, shared by plugd and plugctl.
@@ -41,9 +42,9 @@ public struct ControlRequestMessage: JSONMessage, Equatable, Sendable {
     public var name: String?
     /// For `on` and `off`: switch back after this many seconds (a countdown).
     public var seconds: Int?
-    /// The countdowns the daemon takes, in seconds: 1 s to 7 days (`Countdown.longest`; plugctl
+    /// The countdowns the daemon takes, in seconds: 1 s to `Countdown.longest` (7 days; plugctl
     /// checks the same).
-    public static let secondsRange = 1...(7 * 24 * 3600)
+    public static let secondsRange = 1...Int(Countdown.longest.components.seconds)
 
     public init(command: String, name: String? = nil, seconds: Int? = nil) {
         self.command = command
@@ -57,11 +58,7 @@ public struct ControlRequestMessage: JSONMessage, Equatable, Sendable {
 
     public init(json: JSON) throws(JSONError) {
         let o = try JSONObject(json)
-        let seconds = try o.optional("seconds") { (j: JSON) throws(JSONError) -> Int in
-            guard case .int(let s) = j, let n = Int(exactly: s) else { throw JSONError("seconds: expected an integer") }
-            return n
-        }
-        self.init(command: try o.string("command"), name: try o.optionalString("name"), seconds: seconds)
+        self.init(command: try o.string("command"), name: try o.optionalString("name"), seconds: try o.optionalInt("seconds"))
     }
 
     /// The commands the daemon understands.

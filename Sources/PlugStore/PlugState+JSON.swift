@@ -42,9 +42,6 @@ extension PlugState {
         self.init(
             version: try o.int("version"), identity: identity, name: try o.string("name"), registered: try o.bool("registered"),
             relayOn: try o.bool("relayOn"), powerOnPolicy: policy, board: try o.optionalString("board"), countdown: countdown,
-            scheduleSeen: try o.optional("scheduleSeen") { (v: JSON) throws(JSONError) -> Int64 in
-                guard case .int(let i) = v else { throw JSONError("scheduleSeen: expected an integer") }
-                return i
-            })
+            scheduleSeen: try o.optionalInt("scheduleSeen").map(Int64.init))
     }
 }

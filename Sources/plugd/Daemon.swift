@@ -59,16 +59,12 @@ struct Daemon {
             policy: settings.powerOn, timings: settings.timings, writeDelay: settings.writeDelay,
             keeper: keeper, sink: events, clock: clock)
         keeper?.closeUnclaimed()
-        if !settings.schedule.entries.isEmpty {
-            do {
-                runtime.schedules = try ScheduleDriver(
-                    schedule: settings.schedule, seen: runtime.machine.state.scheduleSeen,
-                    syncFile: Self.timesyncFile)
-            } catch {
-                runtime.lines.release()
-                Self.fail("cannot create the schedules' timer: \(error)")
-                throw ExitCode(ExitStatus.unavailable)
-            }
+        do {
+            try Self.attachSchedules(settings.schedule, to: runtime)
+        } catch {
+            runtime.lines.release()
+            Self.fail("cannot create the schedules' timer: \(error)")
+            throw ExitCode(ExitStatus.unavailable)
         }
         if !headless {
             let debounce = settings.timings.button.debounce
@@ -113,9 +109,15 @@ struct Daemon {
         server.stop()
     }
 
-    /// `PLUGD_TIMESYNC_FILE`: a file of the tests' own that stands for timesyncd's
-    /// "synchronized" flag (then only it counts); `nil` normally.
-    static var timesyncFile: String? { ProcessInfo.processInfo.environment["PLUGD_TIMESYNC_FILE"] }
+    /// Gives the runtime the schedules' edge, if the config has schedules. `PLUGD_TIMESYNC_FILE`
+    /// names a file of the tests' own that stands for timesyncd's "synchronized" flag (then only
+    /// it counts).
+    static func attachSchedules(_ schedule: Schedule, to runtime: PlugRuntime) throws(Errno) {
+        guard !schedule.entries.isEmpty else { return }
+        runtime.schedules = try ScheduleDriver(
+            schedule: schedule, seen: runtime.machine.state.scheduleSeen,
+            syncFile: ProcessInfo.processInfo.environment["PLUGD_TIMESYNC_FILE"])
+    }
 
     /// Starts the MQTT client: its commands, reachability and log entries reach the loop through
     /// the inbox; before a factory reset wipes the identity, it removes the plug from Home

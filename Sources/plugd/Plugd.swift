@@ -74,11 +74,7 @@ struct Plugd: ParsableCommand {
         let runtime = try Daemon.start(
             backend: gpio, wiring: .named(chip: SimulatedGPIO.standardChip.name), stateDir: dir,
             policy: policy, timings: timings, writeDelay: .seconds(1), sink: screen, clock: clock)
-        if !schedule.entries.isEmpty {
-            runtime.schedules = try ScheduleDriver(
-                schedule: schedule, seen: runtime.machine.state.scheduleSeen,
-                syncFile: Daemon.timesyncFile)
-        }
+        try Daemon.attachSchedules(schedule, to: runtime)
         TerminalSimulator(gpio: gpio, clock: clock, screen: screen, stateDir: dir).run(runtime)
     }
 }

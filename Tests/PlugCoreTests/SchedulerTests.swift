@@ -31,7 +31,7 @@ import Testing
         let synced = s.update(now: day + 9 * 3600, synchronized: true, zone: utcZone)
         #expect(synced.logs.map(\.name) == ["schedule_clock_synchronized"] && synced.runs == [])
         #expect(synced.wake == day + 22 * 3600 && synced.seen == day + 9 * 3600)
-        #expect(s.upcoming.map(\.entry) == [1])
+        #expect(s.nextRuns.map(\.entry) == [1])
     }
 
     @Test func runsOnTimeAndArmsForTheNext() {
