@@ -31,6 +31,12 @@
 //   PlugDaemon  the runtime that wires core + GPIO + state + clock together (the edges).
 //   plugd       the daemon executable (`plugd --simulate` runs it on the simulated backend).
 //   plugctl     the control tool.
+//   CSodium     libsodium's C API (Debian libsodium-dev): Argon2id password hashes, HMAC, random bytes.
+//   PlugWeb     the HTTP API and web page as one function from request to response: routes,
+//               sessions, CSRF, login limits. No I/O: plugd is reached through a closure.
+//   CMicroHTTPD GNU libmicrohttpd's C API (Debian libmicrohttpd-dev), with wrappers for its
+//               variadic calls.
+//   plugd-web   the web page's process: libmicrohttpd at the edge, socket-activated, exits when idle.
 //   PlugTestSupport  what tests share and nothing ships: ManualClock.
 import Foundation
 import PackageDescription
@@ -80,6 +86,7 @@ let package = Package(
     products: [
         .executable(name: "plugd", targets: ["plugd"]),
         .executable(name: "plugctl", targets: ["plugctl"]),
+        .executable(name: "plugd-web", targets: ["plugd-web"]),
         .library(name: "PlugCore", targets: ["PlugCore"]),
     ],
     dependencies: [
@@ -100,7 +107,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         .target(name: "PlugJSON", dependencies: ["CJansson"]),
-        .target(name: "PlugProtocol", dependencies: ["PlugCore", "PlugJSON"]),
+        .target(name: "PlugProtocol", dependencies: ["PlugCore", "PlugJSON", "PlugPOSIX"]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(
             name: "PlugSystemd",
@@ -128,7 +135,20 @@ let package = Package(
         ),
         .executableTarget(
             name: "plugctl",
-            dependencies: ["PlugCore", "PlugPOSIX", "PlugProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "PlugCore", "PlugPOSIX", "PlugProtocol", "PlugWeb", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            linkerSettings: releaseLinking
+        ),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .target(name: "PlugWeb", dependencies: ["CSodium", "PlugCore", "PlugJSON", "PlugPOSIX", "PlugProtocol"]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .executableTarget(
+            name: "plugd-web",
+            dependencies: [
+                "CMicroHTTPD", "CSystemd", "PlugWeb", "PlugCore", "PlugJSON", "PlugPOSIX", "PlugProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             linkerSettings: releaseLinking
         ),
         .target(name: "PlugTestSupport", dependencies: ["PlugCore"]),
@@ -150,6 +170,7 @@ let package = Package(
         .testTarget(name: "PlugPOSIXTests", dependencies: ["PlugPOSIX"]),
         .testTarget(name: "PlugJSONTests", dependencies: ["PlugJSON", "PlugProtocol", "PlugStore", "PlugCore"]),
         .testTarget(name: "PlugMosquittoTests", dependencies: ["PlugMosquitto", "CMosquitto"]),
+        .testTarget(name: "PlugWebTests", dependencies: ["PlugWeb", "PlugCore", "PlugJSON", "PlugProtocol"]),
     ],
     cxxLanguageStandard: .cxx17
 )

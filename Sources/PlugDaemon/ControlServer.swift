@@ -149,7 +149,7 @@ public final class ControlServer: Sendable {
         idle.withLock { _ = $0.removeValue(forKey: fd) } // busy now: not to be dropped
         let input: PlugMachine.Input?
         switch request.command {
-        case "status", "watch", "schedule": input = nil
+        case "status", "watch", "schedule", "events": input = nil
         case "on", "off":
             let on = request.command == "on"
             guard let seconds = request.seconds else {
@@ -193,10 +193,13 @@ public final class ControlServer: Sendable {
                 done.signal()
             })
         guard done.wait(timeout: timeout),
-            let answer = reply.withLock({ $0 })
+            var answer = reply.withLock({ $0 })
         else {
             send(fd, ControlProtocol.line(ControlReply.failure("the daemon did not answer in time")))
             return
+        }
+        if request.command == "events", answer.ok {
+            answer.events = events.recent().map { Self.message($0.event, at: $0.at) }
         }
         guard send(fd, ControlProtocol.line(answer)), request.command == "watch", answer.ok else { return }
         watch(fd)
@@ -214,14 +217,18 @@ public final class ControlServer: Sendable {
             subscription.close()
         }
         while let event = subscription.next() {
-            let message = ControlEventMessage(
-                event: event.name, message: event.message,
-                priority: event.priority.rawValue,
-                fields: Dictionary(uniqueKeysWithValues: event.fields.map { ($0.key.rawValue, $0.value) }))
+            let message = Self.message(event, at: Int64(WallClock.unixNow.milliseconds))
             if !send(fd, ControlProtocol.line(message)) { break }
         }
         events.unsubscribe(subscription)
         shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    /// `event` as the protocol sends it.
+    static func message(_ event: PlugEvent, at: Int64) -> ControlEventMessage {
+        ControlEventMessage(
+            event: event.name, message: event.message, priority: event.priority.rawValue,
+            fields: Dictionary(uniqueKeysWithValues: event.fields.map { ($0.key.rawValue, $0.value) }), at: at)
     }
 
     private struct Refused: Error { let reason: String }

@@ -8,6 +8,9 @@ import Synchronization
 /// behind loses them: they are dropped, and the next thing it takes says how many
 /// (`watch_skipped`), then it goes on with new events. No dispatch queue or task is involved: an
 /// idle daemon keeps no thread pool awake.
+///
+/// It also keeps the last `recentKept` events with when they happened (wall clock, milliseconds
+/// since the epoch), for `plugctl events` and the web page's list: a few kilobytes.
 public final class EventBroadcaster: EventSink, Sendable {
     /// One subscriber's events not yet taken.
     public final class Subscription: Sendable {
@@ -68,12 +71,27 @@ public final class EventBroadcaster: EventSink, Sendable {
 
     private let inner: any EventSink & Sendable
     private let subscribers = Mutex<[ObjectIdentifier: Subscription]>([:])
+    private let recentRing = Mutex<(events: [(at: Int64, event: PlugEvent)], next: Int)>(([], 0))
+    /// How many recent events are kept.
+    public let recentKept: Int
+    /// The wall clock, in milliseconds since the epoch (a test's own clock in tests).
+    private let clock: @Sendable () -> Int64
     /// How far a subscriber may fall behind before its queue is dropped (and counted).
     public let maxQueued: Int
 
-    public init(inner: any EventSink & Sendable, maxQueued: Int = 256) {
+    public init(
+        inner: any EventSink & Sendable, maxQueued: Int = 256, recentKept: Int = 30,
+        clock: @escaping @Sendable () -> Int64 = { Int64(WallClock.unixNow.milliseconds) }
+    ) {
         self.inner = inner
         self.maxQueued = maxQueued
+        self.recentKept = recentKept
+        self.clock = clock
+    }
+
+    /// The last `recentKept` events, oldest first, with when each happened.
+    public func recent() -> [(at: Int64, event: PlugEvent)] {
+        recentRing.withLock { r in Array(r.events[r.next...] + r.events[..<r.next]) }
     }
 
     /// Every event from now on, until `unsubscribe`.
@@ -91,6 +109,15 @@ public final class EventBroadcaster: EventSink, Sendable {
 
     public func record(_ event: PlugEvent) {
         inner.record(event)
+        let at = clock()
+        recentRing.withLock { r in
+            if r.events.count < recentKept {
+                r.events.append((at, event))
+            } else if recentKept > 0 {
+                r.events[r.next] = (at, event)
+                r.next = (r.next + 1) % recentKept
+            }
+        }
         for s in subscribers.withLock({ Array($0.values) }) where !s.offer(event) {
             unsubscribe(s)
         }

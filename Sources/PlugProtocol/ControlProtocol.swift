@@ -36,7 +36,8 @@ extension JSONMessage {
 /// `{"command": "on", "seconds": 1800}` (on now, off after half an hour).
 public struct ControlRequestMessage: JSONMessage, Equatable, Sendable {
     /// status, on, off, toggle, identify, setup, reset, factory-reset, deregister, watch,
-    /// cancel-timer or schedule (the status, shown as the schedules' next runs).
+    /// cancel-timer, schedule (the status, shown as the schedules' next runs) or events (the
+    /// status and the most recent events).
     public var command: String
     /// The new name, for `setup`.
     public var name: String?
@@ -64,7 +65,7 @@ public struct ControlRequestMessage: JSONMessage, Equatable, Sendable {
     /// The commands the daemon understands.
     public static let commands: Set<String> = [
         "status", "on", "off", "toggle", "identify", "setup", "reset", "factory-reset", "deregister", "watch", "cancel-timer",
-        "schedule",
+        "schedule", "events",
     ]
 }
 
@@ -131,54 +132,72 @@ public struct PlugStatus: JSONMessage, Equatable, Sendable {
     }
 }
 
-/// The answer to a request: `ok` with the plug's status after the command, or an error.
+/// The answer to a request: `ok` with the plug's status after the command, or an error; for
+/// `events`, also the most recent events, oldest first.
 public struct ControlReply: JSONMessage, Equatable, Sendable {
     public var ok: Bool
     public var error: String?
     public var status: PlugStatus?
+    public var events: [ControlEventMessage]?
 
     public static func success(_ status: PlugStatus) -> ControlReply { ControlReply(ok: true, error: nil, status: status) }
     public static func failure(_ error: String) -> ControlReply { ControlReply(ok: false, error: error, status: nil) }
 
-    public init(ok: Bool, error: String?, status: PlugStatus?) {
+    public init(ok: Bool, error: String?, status: PlugStatus?, events: [ControlEventMessage]? = nil) {
         self.ok = ok
         self.error = error
         self.status = status
-    }
-
-    public var json: JSON { .object(dropping: ["ok": .bool(ok), "error": error.map(JSON.string), "status": status?.json]) }
-
-    public init(json: JSON) throws(JSONError) {
-        let o = try JSONObject(json)
-        self.init(
-            ok: try o.bool("ok"), error: try o.optionalString("error"),
-            status: try o.optional("status") { (j: JSON) throws(JSONError) in try PlugStatus(json: j) })
-    }
-}
-
-/// One event, streamed to `watch` clients.
-public struct ControlEventMessage: JSONMessage, Equatable, Sendable {
-    public var event: String
-    public var message: String
-    public var priority: Int
-    public var fields: [String: String]
-
-    public init(event: String, message: String, priority: Int, fields: [String: String]) {
-        self.event = event
-        self.message = message
-        self.priority = priority
-        self.fields = fields
+        self.events = events
     }
 
     public var json: JSON {
-        .object([
-            "event": .string(event), "message": .string(message), "priority": .int(Int64(priority)),
-            "fields": .object(fields.mapValues(JSON.string)),
+        .object(dropping: [
+            "ok": .bool(ok), "error": error.map(JSON.string), "status": status?.json, "events": events.map { .array($0.map(\.json)) },
         ])
     }
 
     public init(json: JSON) throws(JSONError) {
         let o = try JSONObject(json)
-        self.init(event: try o.string("event"), message: try o.string("message"), priority: try o.int("priority"), fields: try o.strings("fields"))
+        self.init(
+            ok: try o.bool("ok"), error: try o.optionalString("error"),
+            status: try o.optional("status") { (j: JSON) throws(JSONError) in try PlugStatus(json: j) },
+            events: try o.optional("events") { (j: JSON) throws(JSONError) in
+                guard case .array(let items) = j else { throw JSONError("events: expected an array") }
+                var events: [ControlEventMessage] = []
+                for item in items { events.append(try ControlEventMessage(json: item)) }
+                return events
+            })
+    }
+}
+
+/// One event, streamed to `watch` clients and listed by `events`; `at` is when it happened, in
+/// milliseconds since the Unix epoch (absent from a plugd without the web page).
+public struct ControlEventMessage: JSONMessage, Equatable, Sendable {
+    public var event: String
+    public var message: String
+    public var priority: Int
+    public var fields: [String: String]
+    public var at: Int64?
+
+    public init(event: String, message: String, priority: Int, fields: [String: String], at: Int64? = nil) {
+        self.event = event
+        self.message = message
+        self.priority = priority
+        self.fields = fields
+        self.at = at
+    }
+
+    public var json: JSON {
+        .object(dropping: [
+            "event": .string(event), "message": .string(message), "priority": .int(Int64(priority)),
+            "fields": .object(fields.mapValues(JSON.string)), "at": at.map(JSON.int),
+        ])
+    }
+
+    public init(json: JSON) throws(JSONError) {
+        let o = try JSONObject(json)
+        self.init(
+            event: try o.string("event"), message: try o.string("message"), priority: try o.int("priority"), fields: try o.strings("fields"),
+            at: try o.optionalInt("at").map(Int64.init))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import PlugCore
 import PlugPOSIX
 import PlugProtocol
+import PlugWeb
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,8 @@ struct Plugctl: ParsableCommand {
         version: plugdVersion,
         subcommands: [
             Status.self, On.self, Off.self, Toggle.self, Identify.self, Setup.self,
-            CancelTimer.self, ScheduleList.self, Reset.self, FactoryReset.self, Deregister.self, Watch.self,
+            CancelTimer.self, ScheduleList.self, Reset.self, FactoryReset.self, Deregister.self, Watch.self, Events.self,
+            WebPassword.self,
         ]
     )
 }
@@ -28,33 +30,34 @@ struct Connection: ParsableArguments {
     @Flag(help: "Print the daemon's JSON reply instead of text.")
     var json = false
 
-    /// Sends `request`; prints the reply as `show` writes the status (and, for watch, events
-    /// until interrupted).
-    func send(_ request: ControlRequestMessage, show: (PlugStatus) -> String = Connection.text) throws {
-        // A daemon that closes the connection first (busy, or stopping) is an error reported
-        // with exit 69, not a silent death by SIGPIPE (141).
-        signal(SIGPIPE, SIG_IGN)
-        let fd = try connect()
-        defer { close(fd) }
-        var line = ControlProtocol.line(request)
-        guard write(fd, &line, line.count) == line.count else { throw failure("cannot write to") }
-        var reader = LineReader(fd: fd)
-        guard let first = reader.next() else { throw failure("no reply from") }
-        guard let reply = try? ControlReply(line: first) else {
-            throw failure("unreadable reply from")
+    /// Sends `request`; prints the reply as `show` writes it (and, for watch, events until
+    /// interrupted).
+    func send(_ request: ControlRequestMessage, show: (ControlReply, PlugStatus) -> String = { Connection.text($1) }) throws {
+        let connection: ControlConnection
+        do { connection = try ControlConnection(socket: socket) } catch { throw failure("cannot connect to", error) }
+        let reply: ControlReply
+        do {
+            let (r, line) = try connection.send(request)
+            reply = r
+            if json { print(String(decoding: line, as: UTF8.self)) }
+        } catch {
+            switch error {
+            case .io(let what, let e): throw failure(what, e)
+            case .unreadable:
+                printError("plugctl: unreadable reply from \(socket)")
+                throw ExitCode(ExitStatus.unavailable)
+            }
         }
-        if json { print(String(decoding: first, as: UTF8.self)) }
         guard reply.ok, let status = reply.status else {
             if !json { printError("plugctl: plugd refused: \(reply.error ?? "unknown error")") }
             throw ExitCode(ExitStatus.refused)
         }
         if request.command == "watch" {
             if !json { print("watching plugd \(status.name) (\(status.identity)); Ctrl-C to stop") }
-            while let line = reader.next() {
+            while let line = connection.nextLine() {
                 if json { print(String(decoding: line, as: UTF8.self)); continue }
                 guard let e = try? ControlEventMessage(line: line) else { continue }
-                let fields = e.fields.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-                print("\(Self.timestamp()) \(e.event): \(e.message)\(fields)")
+                print(Self.eventText(e, at: Self.timestamp()))
                 // Whoever reads the output has gone (`plugctl watch | head`): stop quietly.
                 if fflush(nil) != 0 { return }
             }
@@ -63,7 +66,13 @@ struct Connection: ParsableArguments {
             printError("plugctl: plugd closed the connection (stopped or restarted)")
             throw ExitCode(ExitStatus.unavailable)
         }
-        if !json { print(show(status)) }
+        if !json { print(show(reply, status)) }
+    }
+
+    /// One event as a line: when, name, message, fields.
+    static func eventText(_ e: ControlEventMessage, at time: String) -> String {
+        let fields = e.fields.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+        return "\(time) \(e.event): \(e.message)\(fields)"
     }
 
     static func text(_ s: PlugStatus) -> String {
@@ -84,52 +93,31 @@ struct Connection: ParsableArguments {
     static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
+        return timestamp(milliseconds: Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec / 1_000_000))
+    }
+
+    /// A time given in milliseconds since the epoch, as local `HH:mm:ss.SSS`.
+    static func timestamp(milliseconds: Int64) -> String {
+        var seconds = time_t(milliseconds / 1000)
         var t = tm()
-        localtime_r(&now.tv_sec, &t)
+        localtime_r(&seconds, &t)
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let ms = Int(now.tv_nsec / 1_000_000)
+        let ms = Int(milliseconds % 1000)
         return "\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
     }
 
-    private func connect() throws -> Int32 {
-        let fd = UnixSocket.connect(to: socket)
-        guard fd >= 0 else { throw failure("cannot connect to") }
-        return fd
-    }
-
-    private func failure(_ what: String) -> ExitCode {
-        let e = errno
+    private func failure(_ what: String, _ e: Errno) -> ExitCode {
         var hint = ""
-        if e == ENOENT || e == ECONNREFUSED { hint = " (is plugd running?)" }
-        if e == EACCES { hint = " (are you in group plugd?)" }
-        if e == EPIPE || e == ECONNRESET { hint = " (plugd closed the connection: busy, or stopping; try again)" }
-        printError("plugctl: \(what) \(socket): \(Errno(rawValue: e).description)\(hint)")
+        if e.rawValue == ENOENT || e.rawValue == ECONNREFUSED { hint = " (is plugd running?)" }
+        if e.rawValue == EACCES { hint = " (are you in group plugd?)" }
+        if e.rawValue == EPIPE || e.rawValue == ECONNRESET { hint = " (plugd closed the connection: busy, or stopping; try again)" }
+        printError("plugctl: \(what) \(socket): \(e.description)\(hint)")
         return ExitCode(ExitStatus.unavailable)
     }
 }
 
 func printError(_ message: String) {
     FileDescriptor.standardError.write(message + "\n")
-}
-
-/// Reads newline-terminated lines from a socket.
-struct LineReader {
-    let fd: Int32
-    var buffer: [UInt8] = []
-
-    mutating func next() -> [UInt8]? {
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = Array(buffer[..<newline])
-                buffer.removeSubrange(...newline)
-                return line
-            }
-            let n = read(fd, &chunk, chunk.count)
-            if n <= 0 { return nil }
-            buffer += chunk[0..<n]
-        }
-    }
 }
 
 /// A subcommand that sends one fixed request.
@@ -193,7 +181,7 @@ struct ScheduleList: ParsableCommand {
     @OptionGroup var connection: Connection
 
     func run() throws {
-        try connection.send(ControlRequestMessage(command: "schedule")) { s in
+        try connection.send(ControlRequestMessage(command: "schedule")) { _, s in
             (s.schedule ?? ["no schedules: add [[schedule]] entries to /etc/plugd/plugd.toml"]).joined(separator: "\n")
         }
     }
@@ -256,4 +244,93 @@ struct Watch: SocketCommand {
     static let configuration = CommandConfiguration(abstract: "Print events as they happen.")
     static let request = "watch"
     @OptionGroup var connection: Connection
+}
+
+struct Events: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the most recent events (the last 30), oldest first.")
+    @OptionGroup var connection: Connection
+
+    func run() throws {
+        try connection.send(ControlRequestMessage(command: "events")) { reply, _ in
+            let events = reply.events ?? []
+            guard !events.isEmpty else { return "no events since plugd started" }
+            return events.map { Connection.eventText($0, at: $0.at.map { Connection.timestamp(milliseconds: $0) } ?? "--:--:--.---") }
+                .joined(separator: "\n")
+        }
+    }
+}
+
+struct WebPassword: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "web-password",
+        abstract: "Set the password the web page asks before any change (run as root).",
+        discussion: """
+            Reads the new password twice from the terminal (or once from standard input with --stdin) \
+            and stores its Argon2id hash, readable by group plugd only. Every web session ends. \
+            --remove deletes it: the page is then read only.
+            """)
+    @Option(help: "Where the hash is kept (plugd-web's --password-file).") var file = WebFiles.defaultPasswordFile
+    @Flag(help: "Read the password from standard input (one line) instead of the terminal.") var stdin = false
+    @Flag(help: "Remove the password: nobody can change the plug from the web.") var remove = false
+
+    func run() throws {
+        if remove {
+            guard unlink(file) == 0 || errno == ENOENT else {
+                printError("plugctl: cannot remove \(file): \(Errno.current)\(errno == EACCES ? " (run it as root)" : "")")
+                throw ExitCode(ExitStatus.cannotCreate)
+            }
+            print("web password removed: the page is read only")
+            return
+        }
+        let password: String
+        if stdin {
+            password = readLine(strippingNewline: true) ?? ""
+        } else {
+            guard let first = Self.ask("New web password: "), let second = Self.ask("Again: ") else {
+                printError("plugctl: no terminal to ask on; use --stdin")
+                throw ExitCode(ExitStatus.usage)
+            }
+            guard first == second else {
+                printError("plugctl: the two passwords differ; nothing changed")
+                throw ExitCode(ExitStatus.refused)
+            }
+            password = first
+        }
+        guard (PasswordHash.shortest...PasswordHash.longest).contains(password.count) else {
+            printError("plugctl: a web password must be \(PasswordHash.shortest) to \(PasswordHash.longest) characters; nothing changed")
+            throw ExitCode(ExitStatus.refused)
+        }
+        guard let hash = PasswordHash.make(password) else {
+            printError("plugctl: cannot hash the password (out of memory?)")
+            throw ExitCode(ExitStatus.unavailable)
+        }
+        do {
+            try WebFiles.replace(file, with: Array((hash + "\n").utf8), mode: 0o640, group: "plugd")
+        } catch {
+            printError("plugctl: cannot write \(file): \(error)\(error.rawValue == EACCES ? " (run it as root)" : "")")
+            throw ExitCode(ExitStatus.cannotCreate)
+        }
+        print("web password set; every web session has ended")
+    }
+
+    /// One line read from the terminal with echo off; `nil` without a terminal.
+    static func ask(_ prompt: String) -> String? {
+        let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard tty >= 0 else { return nil }
+        defer { close(tty) }
+        var saved = termios()
+        guard tcgetattr(tty, &saved) == 0 else { return nil }
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(tty, TCSAFLUSH, &quiet)
+        defer {
+            tcsetattr(tty, TCSAFLUSH, &saved)
+            _ = write(tty, "\n", 1)
+        }
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(tty, &byte, 1) == 1, byte != 0x0A { line.append(byte) }
+        return String(decoding: line, as: UTF8.self)
+    }
 }

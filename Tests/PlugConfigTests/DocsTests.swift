@@ -176,8 +176,12 @@ import Testing
         return commands
     }
 
+    /// plugctl's subcommands: one per control command, and `web-password`, which writes a file
+    /// and asks plugd nothing.
+    static let subcommands = ControlRequestMessage.commands.union(["web-password"])
+
     @Test func theReadmeShowsEveryPlugctlSubcommandAndNoOther() throws {
-        #expect(try Self.readmeSubcommands() == ControlRequestMessage.commands)
+        #expect(try Self.readmeSubcommands() == Self.subcommands)
     }
 
     /// plugctl's own `--help`, from the binary built beside this test bundle (run through
@@ -205,7 +209,7 @@ import Testing
             section.split(separator: "\n").compactMap { line -> String? in
                 line.hasPrefix("  ") && !line.hasPrefix("   ") ? line.split(separator: " ").first.map(String.init) : nil
             })
-        #expect(listed == ControlRequestMessage.commands, "\(help)")
+        #expect(listed == Self.subcommands, "\(help)")
         let unwrapped = help.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(unwrapped.contains(ExitStatus.summary(ExitStatus.plugctl)))
     }

@@ -126,6 +126,20 @@ final class LoggerEventSinkStub: EventSink, Sendable {
         await plug.stop()
     }
 
+    @Test func eventsListsTheRecentEventsWithTheirTimes() async throws {
+        let plug = try ServedPlug()
+        _ = plug.request(#"{"command":"on"}"#)
+        _ = plug.request(#"{"command":"off"}"#)
+        let reply = plug.request(#"{"command":"events"}"#)
+        #expect(reply?.ok == true)
+        #expect(reply?.status?.relay == "off")
+        let relay = (reply?.events ?? []).filter { $0.event == "relay" }
+        #expect(relay.map { $0.fields["PLUG_RELAY"] } == ["on", "off"], "\(String(describing: reply))")
+        #expect(relay.allSatisfy { ($0.at ?? 0) > 1_700_000_000_000 })
+        #expect(plug.request(#"{"command":"status"}"#)?.events == nil)
+        await plug.stop()
+    }
+
     @Test func factoryResetRefusesFurtherCommandsUntilDone() async throws {
         let plug = try ServedPlug()
         #expect(plug.request(#"{"command":"factory-reset"}"#)?.status?.mode == "factory-reset")

@@ -1,4 +1,5 @@
 import PlugCore
+import Synchronization
 import Testing
 @testable import PlugDaemon
 
@@ -26,5 +27,16 @@ import Testing
             events.record(event(i))
             #expect(watcher.next()?.message == "event \(i)")
         }
+    }
+
+    @Test func theLastEventsAreKeptOldestFirstWithTheirTimes() {
+        let clock = Atomic<Int64>(1000)
+        let events = EventBroadcaster(inner: LoggerEventSinkStub(), recentKept: 3, clock: { clock.add(1, ordering: .relaxed).newValue })
+        #expect(events.recent().isEmpty)
+        events.record(event(0))
+        #expect(events.recent().map(\.event.message) == ["event 0"])
+        for i in 1..<5 { events.record(event(i)) }
+        #expect(events.recent().map(\.event.message) == ["event 2", "event 3", "event 4"])
+        #expect(events.recent().map(\.at) == [1003, 1004, 1005])
     }
 }

@@ -1,0 +1,34 @@
+// GNU libmicrohttpd (Debian libmicrohttpd-dev): the HTTP/1.1 server under plugd-web.
+// MHD_start_daemon and MHD_get_connection_info are variadic, which Swift cannot call: these
+// wrappers call them with plugd-web's fixed set of options.
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+// One thread per connection (a Server-Sent Events stream blocks its own thread, nobody else's),
+// on a listening socket plugd-web made or systemd passed. Connections beyond `limit` are
+// refused; one idle for `timeout_s` is closed; each may use `memory` bytes for its headers.
+static inline struct MHD_Daemon *plugd_mhd_start(
+    int listen_fd, MHD_AccessHandlerCallback handler, void *cls, MHD_RequestCompletedCallback completed,
+    MHD_NotifyConnectionCallback notify, unsigned limit, unsigned per_ip_limit, unsigned timeout_s, size_t memory) {
+    return MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL,
+        handler, cls, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
+        MHD_OPTION_NOTIFY_CONNECTION, notify, cls, MHD_OPTION_END);
+}
+
+// The client's address as text ("192.168.1.20", "::1"), or "" if unknown.
+static inline void plugd_mhd_client_address(struct MHD_Connection *connection, char *out, size_t size) {
+    out[0] = 0;
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr) return;
+    const struct sockaddr *a = info->client_addr;
+    if (a->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, out, size);
+    if (a->sa_family == AF_INET6) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, out, size);
+}
+
+static const uint64_t plugd_mhd_size_unknown = MHD_SIZE_UNKNOWN;

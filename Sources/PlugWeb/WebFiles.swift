@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PlugPOSIX
+
+/// The two files plugd-web reads: the password's hash (`/etc/plugd/web-password`, written by
+/// `plugctl web-password`, root:plugd 0640) and its session secret (in its state directory,
+/// 0600, made on first start).
+public enum WebFiles {
+    public static let defaultPasswordFile = "/etc/plugd/web-password"
+
+    /// The hash in the password file; `nil` when there is none (changes are then refused).
+    public static func passwordHash(_ path: String) throws(SmallFile.Problem) -> String? {
+        let bytes: [UInt8]
+        do { bytes = try SmallFile.read(path, limit: 1024) } catch .missing { return nil }
+        let text = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return text.isEmpty ? nil : text
+    }
+
+    /// Writes `bytes` to `path` whole or not at all (a temporary file, fsync'ed, renamed over it,
+    /// the directory fsync'ed), with `mode`, and group `group` when that group exists.
+    public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t, group: String?) throws(Errno) {
+        let temporary = path + ".new"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { throw .current }
+        var failure: Errno?
+        if bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) != bytes.count { failure = .current }
+        if failure == nil, fchmod(fd, mode) != 0 { failure = .current }
+        if failure == nil, let group, let g = getgrnam(group), fchown(fd, getuid() == 0 ? 0 : uid_t.max, g.pointee.gr_gid) != 0 {
+            failure = .current
+        }
+        if failure == nil, fsync(fd) != 0 { failure = .current }
+        close(fd)
+        if failure == nil, rename(temporary, path) != 0 { failure = .current }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let dfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
+    }
+
+    /// The session secret in `directory` (32 random bytes), made there if it has none. `nil`
+    /// when it can be neither read nor made: plugd-web then uses a secret of its own for as long
+    /// as it runs (sessions end when it exits).
+    public static func sessionSecret(in directory: String) -> [UInt8]? {
+        let path = directory + "/session-secret"
+        if let bytes = try? SmallFile.read(path, limit: 64), bytes.count == 32 { return bytes }
+        let secret = SessionSigner.randomBytes(32)
+        do { try replace(path, with: secret, mode: 0o600, group: nil) } catch { return nil }
+        return (try? SmallFile.read(path, limit: 64)).flatMap { $0.count == 32 ? $0 : nil }
+    }
+}
