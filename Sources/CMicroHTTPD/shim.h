@@ -28,7 +28,21 @@ static inline void plugd_mhd_client_address(struct MHD_Connection *connection, c
     if (!info || !info->client_addr) return;
     const struct sockaddr *a = info->client_addr;
     if (a->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)a)->sin_addr, out, size);
-    if (a->sa_family == AF_INET6) inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)a)->sin6_addr, out, size);
+    if (a->sa_family == AF_INET6) {
+        // An IPv4 client of a dual-stack socket (systemd's BindIPv6Only=both) as plain IPv4.
+        const struct in6_addr *v6 = &((const struct sockaddr_in6 *)a)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(v6)) inet_ntop(AF_INET, &v6->s6_addr[12], out, size);
+        else inet_ntop(AF_INET6, v6, out, size);
+    }
 }
 
 static const uint64_t plugd_mhd_size_unknown = MHD_SIZE_UNKNOWN;
+
+// The connection's socket (an event stream watches it for the client hanging up).
+static inline int plugd_mhd_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info ? info->connect_fd : -1;
+}
+
+// poll(2)'s POLLRDHUP (the peer shut its side down): defined by <poll.h> only under _GNU_SOURCE.
+static const short plugd_pollrdhup = 0x2000;

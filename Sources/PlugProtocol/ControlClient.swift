@@ -37,6 +37,9 @@ public final class ControlConnection {
     /// (or, with a timeout, when none came in time: `timedOut` then says so).
     public func nextLine() -> [UInt8]? { reader.next() }
 
+    /// Whether a whole line has been read already (`nextLine()` returns it without reading).
+    public var hasBufferedLine: Bool { reader.buffer.contains(0x0A) }
+
     /// Whether the last `nextLine()` that returned `nil` did so because the timeout passed.
     public var timedOut: Bool { reader.timedOut }
 

@@ -2,8 +2,9 @@ import CSodium
 
 /// The web page's password, stored as an Argon2id hash in libsodium's string form
 /// (`$argon2id$v=19$m=16384,t=3,p=1$…`): what `plugctl web-password` writes and plugd-web checks.
-/// 16 MiB and three passes: about a quarter of a second on a Raspberry Pi 3, and memory a
-/// 512 MB board can spare for the moment of a login (plugd-web checks one login at a time).
+/// 16 MiB and three passes: 24 ms on the x86_64 build machine (docs/benchmarks.md), several
+/// times that on a Pi's cores, and memory a 512 MB board can spare for the moment of a login
+/// (plugd-web checks one login at a time).
 public enum PasswordHash {
     /// Passes over memory (libsodium's opslimit).
     public static let passes = 3

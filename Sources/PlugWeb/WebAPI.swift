@@ -67,8 +67,12 @@ public final class WebAPI: Sendable {
         if route.method == "POST" {
             if let refused = crossSite(r) { return refused }
             guard r.body.count <= Self.maxBody else { return .error(413, "the body is larger than \(Self.maxBody) bytes") }
+            // A body must be JSON (a cross-site form cannot send that without the browser asking
+            // first); an empty one needs no type.
             let type = r.header("content-type")?.split(separator: ";").first.map { String($0.trimmingSpaces).lowercased() }
-            guard type == "application/json" else { return .error(415, "send the body as JSON, with Content-Type: application/json") }
+            guard type == "application/json" || (type == nil && r.body.isEmpty) else {
+                return .error(415, "send the body as JSON, with Content-Type: application/json")
+            }
         }
         let body: JSONObject
         do {
@@ -77,6 +81,11 @@ public final class WebAPI: Sendable {
             return .error(400, "malformed JSON body: \(error)")
         }
         if route.access == .change, let refused = authorize(r) { return refused }
+        let taken = Self.members[route.path] ?? []
+        if route.method == "POST", let unknown = body.members.keys.sorted().first(where: { !taken.contains($0) }) {
+            let known = taken.isEmpty ? "it takes no members" : "it takes \(taken.map { "\"\($0)\"" }.joined(separator: ", "))"
+            return .error(400, "unknown member \"\(unknown.prefix(40))\": \(known)")
+        }
         do {
             return try dispatch(route, r, body)
         } catch {
@@ -113,8 +122,8 @@ public final class WebAPI: Sendable {
             }
         case "/api/setup":
             let name = try body.optionalString("name")
-            if let name, name.isEmpty || name.count > 64 || name.contains(where: \.isNewline) {
-                throw JSONError("name: 1 to 64 characters on one line")
+            if let name, name.isEmpty || name.unicodeScalars.count > 64 || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw JSONError("name: 1 to 64 characters, no control characters")
             }
             return send(ControlRequestMessage(command: "setup", name: name))
         case "/api/reset", "/api/factory-reset", "/api/deregister":
@@ -126,6 +135,12 @@ public final class WebAPI: Sendable {
             return send(ControlRequestMessage(command: route.command ?? ""))
         }
     }
+
+    /// The members each body may have: any other is refused, so a typo is named, not ignored.
+    static let members: [String: [String]] = [
+        "/api/login": ["password"], "/api/relay": ["state", "seconds"], "/api/setup": ["name"],
+        "/api/reset": ["confirm"], "/api/factory-reset": ["confirm"], "/api/deregister": ["confirm"],
+    ]
 
     static let consequence = [
         "/api/reset": "a simple reset puts the plug in setup mode (name and identity kept)",

@@ -49,6 +49,7 @@ public enum WebFiles {
     /// as it runs (sessions end when it exits).
     public static func sessionSecret(in directory: String) -> [UInt8]? {
         let path = directory + "/session-secret"
+        mkdir(directory, 0o700) // systemd's StateDirectory= makes it; a run by hand may not have
         if let bytes = try? SmallFile.read(path, limit: 64), bytes.count == 32 { return bytes }
         let secret = SessionSigner.randomBytes(32)
         do { try replace(path, with: secret, mode: 0o600, group: nil) } catch { return nil }

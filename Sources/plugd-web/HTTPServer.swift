@@ -60,6 +60,13 @@ final class HTTPServer: @unchecked Sendable {
             if let length = server.header(connection, "Content-Length").flatMap(Int.init), length > WebAPI.maxBody {
                 return server.queue(connection, .error(413, "the body is larger than \(WebAPI.maxBody) bytes"), withCommonHeaders: true)
             }
+            // A body of unknown length (chunked) is refused before it is read: libmicrohttpd
+            // cannot answer in the middle of one, and every browser and script sends a length.
+            if server.header(connection, "Transfer-Encoding") != nil {
+                return server.queue(
+                    connection, .error(411, "send the body with a Content-Length (at most \(WebAPI.maxBody) bytes), not chunked"),
+                    withCommonHeaders: true)
+            }
             return .YES
         }
         let upload = Unmanaged<Upload>.fromOpaque(context.pointee!).takeUnretainedValue()
@@ -83,7 +90,7 @@ final class HTTPServer: @unchecked Sendable {
         if request.path == "/api/login", response.status == 401 || response.status == 429 {
             log(5, "login refused for \(request.client): \(response.status == 401 ? "wrong password" : "too many wrong passwords")")
         }
-        if response.isEventStream { return server.queueEvents(connection, response) }
+        if response.isEventStream { return server.queueEvents(connection, response, client: plugd_mhd_connection_fd(connection)) }
         return server.queue(connection, response)
     }
 
@@ -133,8 +140,8 @@ final class HTTPServer: @unchecked Sendable {
         return result
     }
 
-    private func queueEvents(_ connection: OpaquePointer, _ response: WebResponse) -> MHD_Result {
-        let stream = Unmanaged.passRetained(EventStream(socket: controlSocket, keepAlive: Self.keepAlive)).toOpaque()
+    private func queueEvents(_ connection: OpaquePointer, _ response: WebResponse, client: Int32) -> MHD_Result {
+        let stream = Unmanaged.passRetained(EventStream(socket: controlSocket, client: client, keepAlive: Self.keepAlive)).toOpaque()
         let r = MHD_create_response_from_callback(
             plugd_mhd_size_unknown, 4096,
             { cls, _, buffer, max in
@@ -146,7 +153,9 @@ final class HTTPServer: @unchecked Sendable {
             Unmanaged<EventStream>.fromOpaque(stream).release()
             return .NO
         }
-        for (name, value) in response.headers { MHD_add_response_header(r, name, value) }
+        // When the stream ends the connection closes, so the browser sees the end and connects
+        // again, and plugd-web's count of open connections is right.
+        for (name, value) in response.headers + [("Connection", "close")] { MHD_add_response_header(r, name, value) }
         let result = MHD_queue_response(connection, UInt32(response.status), r)
         MHD_destroy_response(r)
         return result

@@ -336,3 +336,30 @@ func error(_ r: WebResponse) -> String { (try? JSONObject(JSON.parse(r.body)).st
         return out
     }
 }
+
+@Suite struct WebBodyTests {
+    @Test func anUnknownMemberIsNamedNotIgnored() throws {
+        let h = Harness()
+        let (page, _) = try h.login()
+        let typo = h.request("POST", "/api/relay", json: #"{"stat":"on"}"#, headers: page)
+        #expect(typo.status == 400)
+        #expect(error(typo) == #"unknown member "stat": it takes "state", "seconds""#)
+        let extra = h.request("POST", "/api/identify", json: #"{"now":true}"#, headers: page)
+        #expect(error(extra) == #"unknown member "now": it takes no members"#)
+        #expect(h.plugd.commands.isEmpty)
+    }
+
+    @Test func anEmptyBodyNeedsNoContentType() throws {
+        let h = Harness()
+        let (page, _) = try h.login()
+        #expect(h.api.handle(WebRequest(method: "POST", path: "/api/identify", headers: page, unixSeconds: h.unix, instant: h.instant)).status == 200)
+        #expect(h.plugd.commands == ["identify"])
+    }
+
+    @Test func aNameWithControlCharactersIsRefused() throws {
+        let h = Harness()
+        let (page, _) = try h.login()
+        #expect(h.request("POST", "/api/setup", json: #"{"name":"a\u0007b"}"#, headers: page).status == 400)
+        #expect(h.request("POST", "/api/setup", json: #"{"name":"desk lamp 🫖"}"#, headers: page).status == 200)
+    }
+}
