@@ -13,7 +13,6 @@ page shows the new plug. A screenshot at each step, to look at.
 Prints one line per check and a closing line "N passed, N failed"; exits 1 if any failed."""
 import argparse
 import os
-import tempfile
 
 os.environ.setdefault("SE_OFFLINE", "true")  # selenium must not look for drivers on the Internet
 from selenium import webdriver  # noqa: E402
@@ -21,8 +20,8 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from harness import ROOT, Plug, check, finish, wait_for  # noqa: E402
-from webharness import PASSWORD, Web  # noqa: E402
+from harness import ROOT, check, finish, wait_for  # noqa: E402
+from webharness import PASSWORD, plug_and_web  # noqa: E402
 
 
 def browser():
@@ -39,14 +38,7 @@ def main():
     parser.add_argument("--screenshots", default=os.path.join(ROOT, ".build", "web-screenshots"))
     args = parser.parse_args()
     os.makedirs(args.screenshots, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="plugd-browser-")
-    os.environ["PLUGD_BOOT_ID"] = "0123456789abcdef0123456789abcdef"
-    plug = Plug(work)
-    plug.start()
-    plug.command("setup", name="kettle")
-    web = Web(plug, work)
-    web.set_password()
-    web.start()
+    work, plug, web = plug_and_web("plugd-browser-")
     driver = browser()
     shots = []
 

@@ -11,23 +11,16 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 
-from harness import ROOT, Plug, check, finish
-from webharness import Web
+from harness import ROOT, check, finish
+from webharness import plug_and_web
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-examples", type=int, default=40)
     args = parser.parse_args()
-    work = tempfile.mkdtemp(prefix="plugd-schema-")
-    os.environ["PLUGD_BOOT_ID"] = "0123456789abcdef0123456789abcdef"
-    plug = Plug(work)
-    plug.start()
-    web = Web(plug, work)
-    web.set_password()
-    web.start()
+    work, plug, web = plug_and_web("plugd-schema-", name=None)
     try:
         _, token = web.login()
         run = subprocess.run(

@@ -16,12 +16,11 @@ is what was last really asked.
 Prints one line per check and a closing line "N passed, N failed"; exits 1 if any failed."""
 import os
 import socket
-import tempfile
 import threading
 import time
 
-from harness import Plug, check, finish, wait_for
-from webharness import PASSWORD, Web
+from harness import check, finish, wait_for
+from webharness import PASSWORD, Web, plug_and_web
 
 
 class EventStream:
@@ -95,13 +94,7 @@ def closed_by_server(s):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="plugd-web-")
-    os.environ["PLUGD_BOOT_ID"] = "0123456789abcdef0123456789abcdef"
-    plug = Plug(work)
-    plug.start()
-    plug.command("setup", name="kettle")
-    web = Web(plug, work)
-    web.start()
+    work, plug, web = plug_and_web("plugd-web-", password=False)
     slow = []
     try:
         # --- Reading is open; with no password set nothing changes ---
@@ -146,6 +139,8 @@ def main():
         status, _, reply = web.post("/api/relay", {"state": "on"}, headers={"Cookie": page_headers["Cookie"]})
         check("the session cookie without its CSRF token: 403 naming the header",
               status == 403 and "X-CSRF-Token" in reply["error"] and plugd_fine(plug, "off"), reply)
+        status, _, reply = web.post("/api/relay", {"state": "on"}, headers={**page_headers, "X-CSRF-Token": "0" * 64})
+        check("... and with a wrong CSRF token: 403", status == 403 and plugd_fine(plug, "off"), reply)
         status, _, reply = web.post("/api/relay", {"state": "on"}, headers=page_headers)
         check("cookie and CSRF token: the relay switches (plugd says so too)",
               status == 200 and reply["relay"] == "on" and plugd_fine(plug, "on"), reply)

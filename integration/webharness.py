@@ -5,9 +5,10 @@ import http.client
 import json
 import os
 import subprocess
+import tempfile
 import time
 
-from harness import BIN, free_port
+from harness import BIN, Plug, free_port
 
 PLUGD_WEB = os.path.join(BIN, "plugd-web")
 PLUGCTL = os.path.join(BIN, "plugctl")
@@ -96,3 +97,19 @@ class Web:
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
             return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def plug_and_web(prefix, password=True, name="kettle"):
+    """A work directory, plugd headless in it (set up, named `name`) and plugd-web beside it
+    (with the password set, unless `password` is False), both started."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    os.environ["PLUGD_BOOT_ID"] = "0123456789abcdef0123456789abcdef"
+    plug = Plug(work)
+    plug.start()
+    if name:
+        plug.command("setup", name=name)
+    web = Web(plug, work)
+    if password:
+        web.set_password()
+    web.start()
+    return work, plug, web
