@@ -174,9 +174,14 @@ def main():
         check("a countdown out of range: 400", status == 400 and "seconds" in reply["error"], reply)
         status, _, reply = web.post("/api/setup", {"name": "x" * 200}, headers=page_headers)
         check("a name of 200 characters: 400", status == 400 and "name" in reply["error"], reply)
-        status, _, reply = web.request("POST", "/api/setup", body=b"{" + b" " * 1_000_000 + b"}",
-                                       headers={**page_headers, "Content-Type": "application/json"})
-        check("a 1 MB body: 413 before it is read", status == 413 and "4096" in reply["error"], reply)
+        # A 1 MB body announced: the answer comes before any of it is sent.
+        s = socket.create_connection(("127.0.0.1", web.port), timeout=10)
+        s.sendall((f"POST /api/setup HTTP/1.1\r\nHost: 127.0.0.1:{web.port}\r\nContent-Type: application/json\r\n"
+                   f"Cookie: {page_headers['Cookie']}\r\nX-CSRF-Token: {page_headers['X-CSRF-Token']}\r\n"
+                   "Content-Length: 1000000\r\n\r\n").encode())
+        answer = s.recv(4096).decode(errors="replace")
+        s.close()
+        check("a 1 MB body: 413 before it is read", answer.startswith("HTTP/1.1 413") and "4096" in answer, answer[:200])
         # A body sent in chunks, with no length announced.
         s = socket.create_connection(("127.0.0.1", web.port), timeout=10)
         head = (f"POST /api/setup HTTP/1.1\r\nHost: 127.0.0.1:{web.port}\r\nContent-Type: application/json\r\n"
@@ -234,6 +239,16 @@ def main():
         ninth.close()
         wait_for(lambda: time.monotonic() - slow_started > 33, 40, step=0.5)
         check("the slow clients are dropped after the 30 s timeout", all(closed_by_server(s) for s in slow))
+
+        # --- A logout outlives plugd-web (which exits when idle and is started again) ---
+        web.stop()
+        web.start()
+        status, _, reply = web.post("/api/relay", {"state": "off"}, headers={"Authorization": f"Bearer {token}"})
+        check("the logged-out token is still refused after plugd-web exits and starts again (kept on disk)",
+              status == 401 and plugd_fine(plug, "on"), reply)
+        stream.close()
+        stream = EventStream(web)
+        wait_for(lambda: stream.has("status", '"relay"'), 5)
 
         # --- plugd stopped and back ---
         plug.stop()

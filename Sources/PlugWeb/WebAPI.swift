@@ -25,15 +25,24 @@ public final class WebAPI: Sendable {
     /// How long a session lasts, in seconds, from its login.
     public let sessionLifetime: Int64
     private let limiter = Mutex(LoginLimiter())
-    /// Sessions logged out before they expired: nonce → expiry (forgotten once expired).
-    private let loggedOut = Mutex<[String: Int64]>([:])
+    /// Sessions logged out before they expired: nonce → expiry (forgotten once expired). Kept
+    /// on disk through `keepLoggedOut`, so a logged-out token stays refused after plugd-web
+    /// exits when idle and starts again.
+    private let loggedOut: Mutex<[String: Int64]>
+    private let keepLoggedOut: @Sendable ([String: Int64]) -> Void
+    /// The most logged-out sessions remembered; past it the soonest to expire is forgotten
+    /// first (a flood of logins and logouts cannot grow it).
+    public static let maxLoggedOut = 1000
     /// One password check at a time: each takes 16 MiB (PasswordHash.memory) for a moment.
     private let checking = Mutex(())
 
     public init(
         control: @escaping Control, passwordHash: @escaping @Sendable () -> String?, secret: [UInt8],
-        sessionLifetime: Int64 = 12 * 3600
+        sessionLifetime: Int64 = 12 * 3600, loggedOut: [String: Int64] = [:],
+        keepLoggedOut: @escaping @Sendable ([String: Int64]) -> Void = { _ in }
     ) {
+        self.loggedOut = Mutex(loggedOut)
+        self.keepLoggedOut = keepLoggedOut
         self.control = control
         self.passwordHash = passwordHash
         self.secret = secret
@@ -244,7 +253,13 @@ public final class WebAPI: Sendable {
 
     private func logout(_ r: WebRequest) -> WebResponse {
         if let signer = signer(), let s = session(of: r, signer: signer) {
-            loggedOut.withLock { $0[s.nonce] = s.expiry }
+            let kept = loggedOut.withLock { l in
+                l = l.filter { $0.value > r.unixSeconds }
+                l[s.nonce] = s.expiry
+                while l.count > Self.maxLoggedOut, let soonest = l.min(by: { $0.value < $1.value })?.key { l.removeValue(forKey: soonest) }
+                return l
+            }
+            keepLoggedOut(kept)
         }
         return .json(["loggedIn": false], headers: [("Set-Cookie", "\(Self.cookie)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict")])
     }

@@ -55,4 +55,22 @@ public enum WebFiles {
         do { try replace(path, with: secret, mode: 0o600, group: nil) } catch { return nil }
         return (try? SmallFile.read(path, limit: 64)).flatMap { $0.count == 32 ? $0 : nil }
     }
+
+    /// The sessions logged out before they expired (`logged-out` in the state directory: one
+    /// `nonce expiry` line each); empty when there is no such file.
+    public static func loggedOut(in directory: String) -> [String: Int64] {
+        guard let bytes = try? SmallFile.read(directory + "/logged-out", limit: 256 * 1024) else { return [:] }
+        var out: [String: Int64] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, parts[0].utf8.count == 32, let expiry = Int64(parts[1]) { out[String(parts[0])] = expiry }
+        }
+        return out
+    }
+
+    /// Writes the logged-out sessions (whole or not at all).
+    public static func keepLoggedOut(_ sessions: [String: Int64], in directory: String) throws(Errno) {
+        let text = sessions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
+        try replace(directory + "/logged-out", with: Array(text.utf8), mode: 0o600, group: nil)
+    }
 }

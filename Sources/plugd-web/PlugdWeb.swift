@@ -75,7 +75,12 @@ struct PlugdWeb: ParsableCommand {
                     return nil
                 }
             },
-            secret: secret, sessionLifetime: Int64(sessionHours) * 3600)
+            secret: secret, sessionLifetime: Int64(sessionHours) * 3600, loggedOut: WebFiles.loggedOut(in: stateDir),
+            keepLoggedOut: { [stateDir] sessions in
+                do { try WebFiles.keepLoggedOut(sessions, in: stateDir) } catch {
+                    log(4, "cannot keep the logged-out sessions in \(stateDir): \(error); they are refused until plugd-web exits")
+                }
+            })
         let server = HTTPServer(api: api, controlSocket: socket)
         guard server.start(listenFD: listenFD) else {
             log(3, "cannot start the HTTP server")

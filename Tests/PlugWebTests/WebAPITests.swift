@@ -363,3 +363,31 @@ func error(_ r: WebResponse) -> String { (try? JSONObject(JSON.parse(r.body)).st
         #expect(h.request("POST", "/api/setup", json: #"{"name":"desk lamp 🫖"}"#, headers: page).status == 200)
     }
 }
+
+@Suite struct LoggedOutSessionsTests {
+    @Test func aLogoutIsKeptSoAProcessStartedAgainStillRefusesTheToken() throws {
+        let kept = Mutex<[String: Int64]>([:])
+        let plugd = FakePlugd()
+        func api(_ loggedOut: [String: Int64]) -> WebAPI {
+            WebAPI(
+                control: { (r: ControlRequestMessage) throws(ControlClientError) -> ControlReply in try plugd.send(r) },
+                passwordHash: { passwordHash }, secret: Array(repeating: 7, count: 32), loggedOut: loggedOut,
+                keepLoggedOut: { l in kept.withLock { $0 = l } })
+        }
+        func post(_ api: WebAPI, _ path: String, _ json: String, _ headers: [String: String] = [:]) -> WebResponse {
+            api.handle(
+                WebRequest(
+                    method: "POST", path: path, headers: headers.merging(["Content-Type": "application/json"]) { $1 }, body: Array(json.utf8),
+                    unixSeconds: 1_800_000_000, instant: MonotonicInstant(nanoseconds: 0)))
+        }
+        let first = api([:])
+        let login = try JSONObject(JSON.parse(post(first, "/api/login", #"{"password":"\#(password)"}"#).body))
+        let bearer = ["Authorization": "Bearer \(try login.string("token"))"]
+        #expect(post(first, "/api/logout", "{}", bearer).status == 200)
+        #expect(kept.withLock { $0.count } == 1)
+        // plugd-web exits when idle and starts again with what was kept.
+        let again = api(kept.withLock { $0 })
+        #expect(post(again, "/api/identify", "{}", bearer).status == 401)
+        #expect(plugd.commands.isEmpty)
+    }
+}
