@@ -266,7 +266,7 @@ struct WebPassword: ParsableCommand {
         abstract: "Set the password the web page asks before any change (run as root).",
         discussion: """
             Reads the new password twice from the terminal (or once from standard input with --stdin) \
-            and stores its Argon2id hash, readable by group plugd only. Every web session ends. \
+            and stores its Argon2id hash, readable by root and group plugd only. Every web session ends. \
             --remove deletes it: the page is then read only.
             """)
     @Option(help: "Where the hash is kept (plugd-web's --password-file).") var file = WebFiles.defaultPasswordFile

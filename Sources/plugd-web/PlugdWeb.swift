@@ -27,7 +27,7 @@ struct PlugdWeb: ParsableCommand {
     @Option(help: "The password's hash, as `plugctl web-password` writes it.")
     var passwordFile = WebFiles.defaultPasswordFile
 
-    @Option(help: "Where the session secret is kept (sessions outlive plugd-web's exits).")
+    @Option(help: "Where the session secret and the logged-out sessions are kept (both outlive plugd-web's exits).")
     var stateDir = "/var/lib/plugd-web"
 
     @Option(help: ArgumentHelp("Exit after this many seconds with no connection open (0: never).", valueName: "seconds"))
