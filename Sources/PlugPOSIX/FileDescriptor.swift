@@ -15,15 +15,17 @@ public struct FileDescriptor: Sendable {
     public enum Access: Sendable { case readOnly, writeOnly }
 
     /// `open(2)`: `create` and `truncate` for a file written anew, `directory` for a directory
-    /// (to fsync its entries). Close-on-exec always.
+    /// (to fsync its entries), `noFollow` to refuse a symbolic link at `path`. Close-on-exec
+    /// always.
     public static func open(
         _ path: String, _ access: Access, create: Bool = false, truncate: Bool = false,
-        directory: Bool = false, mode: mode_t = 0o600
+        directory: Bool = false, noFollow: Bool = false, mode: mode_t = 0o600
     ) throws -> FileDescriptor {
         var flags = O_CLOEXEC | (access == .readOnly ? O_RDONLY : O_WRONLY)
         if create { flags |= O_CREAT }
         if truncate { flags |= O_TRUNC }
         if directory { flags |= O_DIRECTORY }
+        if noFollow { flags |= O_NOFOLLOW }
         return FileDescriptor(rawValue: try retryingEINTR { Glibc.open(path, flags, mode) })
     }
 

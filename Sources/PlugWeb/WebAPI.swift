@@ -117,9 +117,9 @@ public final class WebAPI: Sendable {
         case "/api/logout": return logout(r)
         case "/api/relay":
             let seconds = try body.optionalInt("seconds")
-            switch try body.string("state") {
+            let state = try body.string("state")
+            switch state {
             case "on", "off":
-                let state = try body.string("state")
                 if let seconds, !ControlRequestMessage.secondsRange.contains(seconds) {
                     throw JSONError("seconds: a countdown must be 1 s to 7 days (1 to \(ControlRequestMessage.secondsRange.upperBound))")
                 }

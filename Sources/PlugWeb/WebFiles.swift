@@ -18,29 +18,28 @@ public enum WebFiles {
     }
 
     /// Writes `bytes` to `path` whole or not at all (a temporary file, fsync'ed, renamed over it,
-    /// the directory fsync'ed), with `mode`, and group `group` when that group exists.
+    /// the directory fsync'ed), with `mode`, and group `group` when that group exists: the state
+    /// store's steps, through the same PlugPOSIX calls.
     public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t, group: String?) throws(Errno) {
         let temporary = path + ".new"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw .current }
-        var failure: Errno?
-        if bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) != bytes.count { failure = .current }
-        if failure == nil, fchmod(fd, mode) != 0 { failure = .current }
-        if failure == nil, let group, let g = getgrnam(group), fchown(fd, getuid() == 0 ? 0 : uid_t.max, g.pointee.gr_gid) != 0 {
-            failure = .current
-        }
-        if failure == nil, fsync(fd) != 0 { failure = .current }
-        close(fd)
-        if failure == nil, rename(temporary, path) != 0 { failure = .current }
-        if let failure {
-            unlink(temporary)
-            throw failure
+        do {
+            let fd = try FileDescriptor.open(temporary, .writeOnly, create: true, truncate: true, noFollow: true, mode: mode)
+            try fd.closeAfter {
+                try fd.writeAll(bytes)
+                if fchmod(fd.rawValue, mode) != 0 { throw Errno.current }
+                if let group, let g = getgrnam(group), fchown(fd.rawValue, getuid() == 0 ? 0 : uid_t.max, g.pointee.gr_gid) != 0 {
+                    throw Errno.current
+                }
+                try fd.sync()
+            }
+            try FileSystem.rename(temporary, to: path)
+        } catch {
+            try? FileSystem.remove(temporary)
+            throw error as? Errno ?? Errno(rawValue: EIO)
         }
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        let dfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 {
-            fsync(dfd)
-            close(dfd)
+        if let dfd = try? FileDescriptor.open(directory.isEmpty ? "." : directory, .readOnly, directory: true) {
+            _ = try? dfd.closeAfter { try dfd.sync() }
         }
     }
 
@@ -49,7 +48,7 @@ public enum WebFiles {
     /// as it runs (sessions end when it exits).
     public static func sessionSecret(in directory: String) -> [UInt8]? {
         let path = directory + "/session-secret"
-        mkdir(directory, 0o700) // systemd's StateDirectory= makes it; a run by hand may not have
+        try? FileSystem.makeDirectory(directory, mode: 0o700) // StateDirectory= makes it; a run by hand may not
         if let bytes = try? SmallFile.read(path, limit: 64), bytes.count == 32 { return bytes }
         let secret = SessionSigner.randomBytes(32)
         do { try replace(path, with: secret, mode: 0o600, group: nil) } catch { return nil }
