@@ -99,8 +99,9 @@ public final class StateStore {
     }
 
     /// Factory reset: writes the reset-pending marker (durably), removes everything else in the
-    /// directory, removes the marker, and saves a fresh state with a new identity, which it
-    /// returns. If power is cut midway, `open()` finds the marker and finishes the job.
+    /// directory, saves a fresh state with a new identity, which it returns, and only then
+    /// removes the marker: at every instant the directory holds a state or the marker. If power
+    /// is cut midway, `open()` finds the marker and finishes the job.
     ///
     /// - Throws: `FactoryResetError`, saying whether the reset is committed (the marker is in
     ///   the directory, so it will be finished) or nothing was wiped.
@@ -122,10 +123,10 @@ public final class StateStore {
                 try fs.remove(name)
             }
             try fs.syncDirectory()
-            try fs.remove(Self.resetMarker)
-            try fs.syncDirectory()
             let fresh = PlugState.fresh(identity: makeIdentity(), board: board)
             try save(fresh)
+            try fs.remove(Self.resetMarker)
+            try fs.syncDirectory()
             return fresh
         } catch {
             throw FactoryResetError(committed: true, cause: error)

@@ -85,6 +85,24 @@ enum Recovery: CaseIterable { case powerCut, processRestart }
         #expect(outcomes == ["old", "reset"])
     }
 
+    /// Found by the power-cut campaign on ext4 (integration/power-cut.py): the disk must never
+    /// hold neither a state file nor the reset marker, or a start would find no plug at all
+    /// rather than a reset to finish.
+    @Test(arguments: Recovery.allCases)
+    func everyStepOfAFactoryResetLeavesAStateOrTheMarker(recovery: Recovery) throws {
+        let total = try stepCount { try $0.factoryReset() }
+        for k in 0...total {
+            let disk = seededDisk()
+            disk.crashBeforeStep = k
+            do { try StateStore(fs: disk).factoryReset() } catch let e as FactoryResetError where e.cause is SimulatedCrash {}
+            recovery == .powerCut ? disk.powerCut() : disk.processRestart()
+            let files = try disk.list()
+            #expect(
+                files.contains(StateStore.stateFile) || files.contains(StateStore.resetMarker),
+                "crash before step \(k) of \(total) left \(files)")
+        }
+    }
+
     @Test func interruptedResetIsReportedAsCompletedAtOpen() throws {
         let disk = seededDisk()
         disk.crashBeforeStep = 4 // marker durable, nothing removed yet
