@@ -113,8 +113,9 @@ class Plug:
             f.write(headless_config(self.socket) + extra_config)
         self.proc = None
 
-    def start(self, timeout=10.0):
-        """Starts plugd and waits until it answers `status`; returns that status."""
+    def start(self, timeout=10.0, interval=0.002):
+        """Starts plugd and waits until it answers `status` (asked every `interval` seconds);
+        returns that status."""
         if os.path.exists(self.socket):
             os.unlink(self.socket)  # a kill -9 leaves it behind; plugd replaces it anyway
         logf = open(self.log, "ab")
@@ -132,7 +133,7 @@ class Plug:
                     return reply["status"]
             except (OSError, ValueError):
                 pass
-            time.sleep(0.002)
+            time.sleep(interval)
         raise RuntimeError(f"plugd did not answer within {timeout} s: {self.tail()}")
 
     def send_button(self, line):
@@ -183,6 +184,50 @@ class Plug:
                 return "".join(f.readlines()[-n:])
         except OSError:
             return ""
+
+
+# --- What the crash campaigns (kill-campaign.py, power-cut.py) share ---
+
+def persisted(status):
+    """The fields of a status that live in the state file (the mode and LED are not persisted)."""
+    return (status["identity"].lower(), status["name"], status["registered"], status["relay"])
+
+
+def is_fresh(view, before):
+    """A factory-reset plug: a new identity, default name, not registered, relay off."""
+    identity, name, registered, relay = view
+    return identity != before[0] and name == "plugd" and not registered and relay == "off"
+
+
+def expected_after(op, name, before):
+    """The persisted fields after `op` (`name` for setup) from `before`; None for the resets,
+    whose identity cannot be known."""
+    identity, old_name, registered, relay = before
+    return {"on": (identity, old_name, registered, "on"), "off": (identity, old_name, registered, "off"),
+            "toggle": (identity, old_name, registered, "off" if relay == "on" else "on"),
+            "setup": (identity, name, True, relay), "reset": before}.get(op)
+
+
+class TimedRequest(threading.Thread):
+    """One command sent from a thread of its own, `delay` seconds after start(), so that a kill
+    or a power cut can land while plugd carries it out. After join(): `reply` (None if none
+    came), `at` (time.monotonic() when it came) and `took` (seconds from sending)."""
+
+    def __init__(self, sock_path, op, name=None, timeout=5.0, delay=0.0):
+        super().__init__(daemon=True)
+        self.message = {"command": op, **({"name": name} if name else {})}
+        self.sock_path, self.timeout, self.delay = sock_path, timeout, delay
+        self.reply = self.at = self.took = None
+
+    def run(self):
+        time.sleep(self.delay)
+        t0 = time.monotonic()
+        try:
+            self.reply = request(self.sock_path, self.message, self.timeout)
+            self.at = time.monotonic()
+            self.took = self.at - t0
+        except (OSError, ValueError):
+            pass
 
 
 # --- Checks and the MQTT suites' broker and client ---

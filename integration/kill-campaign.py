@@ -14,37 +14,12 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 
-from harness import Plug, request
+from harness import Plug, TimedRequest, expected_after, is_fresh, persisted
 
 WRITE_OPS = ["on", "off", "toggle", "setup"]
 RESET_OPS = ["factory-reset", "deregister"]
-
-
-def persisted(status):
-    """The fields that live in the state file (the mode and LED are not persisted)."""
-    return (status["identity"], status["name"], status["registered"], status["relay"])
-
-
-def is_fresh(view, before):
-    """A factory-reset plug: a new identity, default name, not registered, relay off."""
-    identity, name, registered, relay = view
-    return identity != before[0] and name == "plugd" and not registered and relay == "off"
-
-
-def expected_after(op, name, before):
-    identity, old_name, registered, relay = before
-    if op == "on":
-        return (identity, old_name, registered, "on")
-    if op == "off":
-        return (identity, old_name, registered, "off")
-    if op == "toggle":
-        return (identity, old_name, registered, "off" if relay == "on" else "on")
-    if op == "setup":
-        return (identity, name, True, relay)
-    return None  # resets: any fresh state
 
 
 def main():
@@ -69,20 +44,7 @@ def main():
         op = rng.choice(WRITE_OPS if kind == "write" else RESET_OPS)
         counts[kind + "_ops"] += 1
         name = f"plug-{i}" if op == "setup" else None
-        reply = {}
-
-        def send():
-            msg = {"command": op}
-            if name:
-                msg["name"] = name
-            t0 = time.monotonic()
-            try:
-                reply["r"] = request(plug.socket, msg)
-                reply["t"] = time.monotonic() - t0
-            except (OSError, ValueError):
-                pass
-
-        sender = threading.Thread(target=send)
+        sender = TimedRequest(plug.socket, op, name)
         # The kill lands anywhere from before the request is read to just after the reply:
         # spread over 1.5x the typical time the command takes.
         delay = rng.uniform(0, 1.5 * statistics.median(latency[kind][-50:]))
@@ -94,9 +56,9 @@ def main():
         left = set(os.listdir(plug.state_dir))
         counts["temp_left"] += ".state.json.tmp" in left
         counts["marker_left"] += "reset-pending" in left
-        r = reply.get("r")
+        r = sender.reply
         if r is not None and r.get("ok"):
-            latency[kind].append(reply["t"])
+            latency[kind].append(sender.took)
             allowed = [persisted(r["status"])]
         elif r is not None:
             counts["rejected"] += 1          # e.g. "factory reset in progress": nothing changed
