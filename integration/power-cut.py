@@ -5,7 +5,8 @@ card loses power, and started again on what reached the disk.
 Runs as root inside the VM, on the virtio disk vm/run-in-vm attaches (VM_DISK):
 
     VM_DISK=3G ./vm/run-in-vm integration/power-cut.py [--points 500] [--workers 3] [--seed N]
-    VM_DISK=3G ./vm/run-in-vm integration/power-cut.py --skip-fsync directory --expect-loss
+    VM_DISK=3G ./vm/run-in-vm integration/power-cut.py --skip-fsync directory --expect-loss \
+        --ops toggle,setup --write-delays 0
     VM_DISK=1G ./vm/run-in-vm integration/power-cut.py --wear
 
 The method is xfstests' dm-flakey one (`_flakey_drop_and_remount`): each worker has its own
@@ -208,7 +209,7 @@ class Worker(threading.Thread):
             wrapper = ("env", f"LD_PRELOAD={args.shim}", f"PLUGD_SKIP_FSYNC={args.skip_fsync}")
         plug = Plug(work, wrapper=wrapper)
         plug.state_dir = os.path.join(disk.mnt, "state")
-        delay = self.rng.choice([0, DEFAULT_DELAY])
+        delay = self.rng.choice(self.args.write_delays)
         configure(plug, delay)
         before = persisted(plug.start(timeout=60, interval=0.02))
         # How long commands take here (under emulation, with the other workers running): a few
@@ -231,16 +232,21 @@ class Worker(threading.Thread):
             self.count(f"op {op}")
             self.count(f"delay {delay}")
 
-            # The disk stops anywhere from before the request is read to after the write: with
-            # the coalescing delay, mostly around the instant the delayed write is made. dmsetup
-            # takes a while to suspend the device, so it is started that much earlier (before
-            # the command, if need be).
+            # Where the disk stops, counted from sending the command: mostly while plugd carries
+            # it out (with the coalescing delay, around the instant the delayed write is made),
+            # else within half a second after the reply, where what was acknowledged must be on the
+            # disk. dmsetup takes a while to suspend the device, so it is started that much
+            # earlier (before the command, if need be).
             typical = statistics.median(self.latency[kind])
-            if delay and kind == "write" and self.rng.random() < 0.8:
+            lag = statistics.median(self.cut_lag[-30:])
+            draw = self.rng.random()
+            if delay and kind == "write" and draw < 0.8:
                 wait = delay / 1000 * self.rng.uniform(0.9, 1.0) + self.rng.uniform(0, 2 * typical)
+            elif draw < 0.7:
+                wait = self.rng.uniform(0, typical + lag)
             else:
-                wait = self.rng.uniform(0, 2 * typical)
-            lead = wait - statistics.median(self.cut_lag[-30:]) / 2
+                wait = typical + lag + self.rng.uniform(0, 0.5)
+            lead = wait - lag
             disk.arm()
             t0 = time.monotonic()
             sender = TimedRequest(plug.socket, op, name, timeout=30, delay=max(0.0, -lead))
@@ -281,7 +287,7 @@ class Worker(threading.Thread):
             self.phase("remount and e2fsck", t0)
 
             # The next point's write delay, then the start that judges this point.
-            delay = self.rng.choice([0, DEFAULT_DELAY])
+            delay = self.rng.choice(self.args.write_delays)
             configure(plug, delay)
             log_mark = os.path.getsize(plug.log)
             t0 = time.monotonic()
@@ -380,7 +386,7 @@ def campaign(args):
     def c(key):
         return counts.get(key, 0)
     print("  commands: " + ", ".join(f"{op} {c('op ' + op)}" for op in WRITE_OPS + RESET_OPS))
-    print(f"  write_delay_ms: 0 for {c('delay 0')} points, {DEFAULT_DELAY} for {c(f'delay {DEFAULT_DELAY}')}")
+    print("  write_delay_ms: " + ", ".join(f"{d} for {c(f'delay {d}')} points" for d in args.write_delays))
     print(f"  the cut came: before the reply {c('cut before the reply')}, after it {c('cut after the reply')};"
           f" refused (a reset running) {c('refused')}")
     print("  on the disk after the cut: " + ", ".join(f"{k[9:]} {v}" for k, v in sorted(counts.items())
@@ -483,10 +489,13 @@ def main():
     ap.add_argument("--expect-loss", action="store_true")
     ap.add_argument("--ops", default=",".join(WRITE_OPS + RESET_OPS),
                     help="the commands to cut, comma-separated (default: all of them)")
+    ap.add_argument("--write-delays", default=f"0,{DEFAULT_DELAY}",
+                    help="the write_delay_ms values to draw from, comma-separated (default: 0 and the default)")
     ap.add_argument("--wear", action="store_true")
     ap.add_argument("--toggles", type=int, default=20)
     args = ap.parse_args()
     args.ops = args.ops.split(",")
+    args.write_delays = [int(d) for d in args.write_delays.split(",")]
     if not set(args.ops) <= set(WRITE_OPS + RESET_OPS):
         ap.error(f"--ops: each of {', '.join(WRITE_OPS + RESET_OPS)}")
     if os.geteuid() != 0 or not os.path.exists(DEVICE):
