@@ -231,6 +231,7 @@ class Worker(threading.Thread):
             kind = "reset" if op in RESET_OPS else "write"
             self.count(f"op {op}")
             self.count(f"delay {delay}")
+            point_delay = delay   # (`delay` becomes the next point's before this one is judged)
 
             # Where the disk stops, counted from sending the command: mostly while plugd carries
             # it out (with the coalescing delay, around the instant the delayed write is made),
@@ -321,7 +322,7 @@ class Worker(threading.Thread):
                                 + (" (identity changed without a reset)" if now[0] != before[0] and op not in RESET_OPS else ""))
             if problems:
                 self.count("failed")
-                self.fail(f"point {i} ({op}, write_delay_ms {delay}, cut {wait * 1000:.0f} ms after sending): "
+                self.fail(f"point {i} ({op}, write_delay_ms {point_delay}, cut {wait * 1000:.0f} ms after sending): "
                           + "; ".join(problems))
             else:
                 self.count("passed")
