@@ -136,7 +136,7 @@ class Disk:
         libc("umount", self.mnt.encode())
 
     def arm(self):
-        """Loads the write-dropping table; it takes over at `cut()`."""
+        """Loads the write-dropping table; it takes over at `suspend()` (in force after `resume()`)."""
         run("dmsetup", "load", self.name, "--table", self.drop)
 
     def suspend(self):
@@ -416,7 +416,8 @@ def campaign(args):
 def disk_stat():
     """The VM disk's counters (Documentation/block/stat.rst): write requests, sectors written,
     flush requests."""
-    f = [int(x) for x in open(f"/sys/block/{os.path.basename(DEVICE)}/stat").read().split()]
+    with open(f"/sys/block/{os.path.basename(DEVICE)}/stat") as stat:
+        f = [int(x) for x in stat.read().split()]
     return {"writes": f[4], "sectors": f[6], "flushes": f[15] if len(f) > 15 else 0}
 
 
