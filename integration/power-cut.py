@@ -13,7 +13,7 @@ The method is xfstests' dm-flakey one (`_flakey_drop_and_remount`): each worker 
 1 GiB slice of the disk under a dm-flakey device, formatted by mkfs.ext4 with Debian's defaults
 and mounted `noatime` (Raspberry Pi OS's fstab; data=ordered, commit=5, auto_da_alloc: the
 kernel's defaults). A point: plugd is started, a command is sent, and at a random instant while
-it runs the device's table is swapped (`dmsetup suspend --nolockfs`, `resume`) for one that
+it runs (or, for a third of the points, just after its reply) the device's table is swapped (`dmsetup suspend --nolockfs`, `resume`) for one that
 silently drops every write: from then on nothing reaches the disk, whatever the page cache holds,
 as after a power cut. plugd is killed, the filesystem unmounted, the normal table put back, and
 the disk is mounted (ext4 replays its journal), looked at, unmounted, checked by `e2fsck -fn`,
@@ -439,32 +439,28 @@ def wear(args):
         expire = int(f.read()) / 100
     settle = expire + 10
     time.sleep(settle)
+
+    def measured(toggles, gap, after=settle):
+        """The disk's counters over `toggles` toggles `gap` s apart and `after` s more."""
+        before = disk_stat()
+        for _ in range(toggles):
+            if not plug.command("toggle").get("ok"):
+                raise RuntimeError("a toggle was refused")
+            time.sleep(gap)
+        time.sleep(after)
+        return delta(before, disk_stat())
+
     idle_s = 60
-    s0 = disk_stat()
-    time.sleep(idle_s)
-    s1 = disk_stat()
-    for _ in range(args.toggles):   # one a minute in use; 2 s apart here: each is its own write
-        if not plug.command("toggle").get("ok"):
-            raise RuntimeError("a toggle was refused")
-        time.sleep(2)
-    time.sleep(settle)
-    s2 = disk_stat()
-    for _ in range(10):             # a burst inside one coalescing window
-        plug.command("toggle")
-    time.sleep(settle)
-    s3 = disk_stat()
+    idle = measured(0, 0, after=idle_s)
+    tog = measured(args.toggles, 2)   # one a minute in use; 2 s apart here: each is its own write
+    burst = measured(10, 0)           # a burst inside one coalescing window
     plug.kill9()
     configure(plug, 0)
     plug.start(timeout=60, interval=0.02)
     time.sleep(settle)
-    s4 = disk_stat()
-    for _ in range(10):
-        plug.command("toggle")
-    time.sleep(settle)
-    s5 = disk_stat()
+    burst0 = measured(10, 0)
     plug.kill9()
     disk.remove()
-    idle, tog, burst, burst0 = delta(s0, s1), delta(s1, s2), delta(s2, s3), delta(s4, s5)
     per = {k: v / args.toggles for k, v in tog.items()}
     print(f"wear: ext4 mounted {args.mount_options}, plugd with write_delay_ms = {DEFAULT_DELAY}, disk counters of {DEVICE};"
           f" each phase counted until {settle:.0f} s after its last command (metadata written back)")
